@@ -1,0 +1,1 @@
+"""The fake services a run drives: the tax bureau and the reference merchant client."""

@@ -1,0 +1,67 @@
+"""The ``invoice-chaos`` command.
+
+Each subcommand lives in its own module exposing ``HELP``, ``EXAMPLE``, ``configure(parser)``
+and ``run(args) -> int``. Modules are imported only to configure their parser; heavy imports
+(pandas, FastAPI, ...) stay inside ``run`` so ``invoice-chaos bureau`` starts fast and the
+harness never imports Locust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness.errors import ChaosError
+
+# name -> module; order is the order of `invoice-chaos --help`.
+COMMANDS: dict[str, str] = {
+    "run": "harness.commands.run",
+    "validate": "harness.commands.validate",
+    "report": "harness.commands.report",
+    "bureau": "fakes.bureau.cli",
+    "merchant": "fakes.merchant.cli",
+    "proxy": "harness.proxy.cli",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from harness import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="invoice-chaos",
+        description="Chaos testing for e-invoicing integrations.",
+        epilog="Run `invoice-chaos COMMAND --help` for a command's options and an example.",
+    )
+    parser.add_argument("--version", action="version", version=f"invoice-chaos {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.HELP,
+            epilog=f"example:\n  {module.EXAMPLE}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.configure(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except ChaosError as exc:
+        print(f"invoice-chaos {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"invoice-chaos {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `invoice-chaos` subcommand (see harness/cli.py)."""
