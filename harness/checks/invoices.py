@@ -1,0 +1,175 @@
+"""Invoice invariants over the recorded history (CONTRACT §4 anomaly definitions).
+
+Pure functions: they read the operations the load recorded, the bureau's ledger (the ground
+truth) and the SUT's final ledger, and never touch a live system. Each anomaly list holds
+``order_id`` s; ``evidence`` collects, per anomalous order, the records that prove it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fakes.bureau.rules import compute_line
+
+ANOMALY_KINDS = ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")
+
+Record = Mapping[str, Any]
+
+
+@dataclass
+class InvoiceAudit:
+    """The anomaly lists of CONTRACT §4 and the evidence behind each order in them."""
+
+    anomalies: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in ANOMALY_KINDS})
+    reasons: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # order -> kind -> why
+
+    def flag(self, kind: str, order_id: str, why: str) -> None:
+        if order_id not in self.anomalies[kind]:
+            self.anomalies[kind].append(order_id)
+        self.reasons.setdefault(order_id, {}).setdefault(kind, []).append(why)
+
+    def sorted(self) -> InvoiceAudit:
+        for kind in ANOMALY_KINDS:
+            self.anomalies[kind].sort()
+        return self
+
+
+def is_blue(invoice: Record) -> bool:
+    return not invoice.get("red_for")
+
+
+def audit_invoices(
+    operations: Iterable[Record],
+    bureau_ledger: Iterable[Record],
+    sut_ledger: Iterable[Record],
+    seller_tax_id: str,
+) -> InvoiceAudit:
+    """Compute every anomaly list of CONTRACT §4.
+
+    ``operations``: the load's operation records (``harness.history.Operation`` as dicts) of
+    kind ``issue``; the orders they carry are the orders placed as valid. ``bureau_ledger``: every
+    invoice the bureau committed. ``sut_ledger``: the SUT's final ``/ledger`` rows, read after the
+    drain period ended.
+    """
+    audit = InvoiceAudit()
+    placed: dict[str, Record] = {}           # order_id -> the order as first placed
+    confirmed: dict[str, set[str]] = defaultdict(set)  # order_id -> numbers answered in a 201
+    answered_201: set[str] = set()
+    for op in operations:
+        if op.get("kind", "issue") != "issue":
+            continue
+        oid = op["order_id"]
+        placed.setdefault(oid, op.get("order") or {})
+        if op.get("http_status") == 201:
+            answered_201.add(oid)
+            if op.get("invoice_number"):
+                confirmed[oid].add(str(op["invoice_number"]))
+
+    blue_by_order: dict[str, list[Record]] = defaultdict(list)
+    for inv in bureau_ledger:
+        if (inv.get("seller") or {}).get("tax_id") != seller_tax_id or not is_blue(inv):
+            continue
+        ext = inv.get("external_id")
+        if ext in placed:
+            blue_by_order[ext].append(inv)
+        else:
+            audit.flag("unexpected", str(ext), f"bureau invoice {inv.get('invoice_number')} has external_id {ext!r}, not an order the harness placed as valid")
+
+    sut_rows: dict[str, Record] = {}
+    for row in sut_ledger:
+        sut_rows.setdefault(str(row.get("order_id")), row)
+
+    for oid in placed:
+        blues = blue_by_order.get(oid, [])
+        row = sut_rows.get(oid)
+        sut_status = row.get("status") if row else None
+        if not blues and (oid in answered_201 or sut_status == "issued"):
+            why = "answered 201" if oid in answered_201 else "final ledger says issued"
+            audit.flag("lost", oid, f"the SUT {why} but the bureau has no blue invoice for it")
+        if len(blues) > 1:
+            numbers = ", ".join(str(b.get("invoice_number")) for b in blues)
+            audit.flag("duplicate", oid, f"the bureau has {len(blues)} blue invoices: {numbers}")
+        if blues and (row is None or sut_status == "failed"):
+            why = "has no record of it" if row is None else "says failed"
+            audit.flag("phantom", oid, f"the bureau issued {blues[0].get('invoice_number')} but the SUT's ledger {why}")
+        if blues:
+            _check_mismatch(audit, oid, placed[oid], blues, confirmed.get(oid, set()), row)
+        if sut_status == "pending":
+            audit.flag("stuck", oid, "still pending in the SUT's ledger when the drain period ended")
+    return audit.sorted()
+
+
+def _check_mismatch(
+    audit: InvoiceAudit,
+    oid: str,
+    order: Record,
+    blues: list[Record],
+    confirmed: set[str],
+    row: Record | None,
+) -> None:
+    numbers = {str(b.get("invoice_number")) for b in blues}
+    reported = set(confirmed)
+    if row and row.get("invoice_number"):
+        reported.add(str(row["invoice_number"]))
+    for number in sorted(reported - numbers):
+        audit.flag("mismatch", oid, f"the SUT reported invoice {number}, which is none of the order's blue invoices at the bureau ({', '.join(sorted(numbers))})")
+
+    if row and row.get("total_with_tax") is not None:
+        sut_number = str(row.get("invoice_number") or "")
+        ref = next((b for b in blues if str(b.get("invoice_number")) == sut_number), blues[0])
+        if _dec(row.get("total_with_tax")) != _dec(ref.get("total_with_tax")):
+            audit.flag("mismatch", oid, f"the SUT's total_with_tax {row.get('total_with_tax')} differs from invoice {ref.get('invoice_number')}'s {ref.get('total_with_tax')}")
+
+    for inv in blues:
+        for diff in invoice_differences(order, inv):
+            audit.flag("mismatch", oid, f"invoice {inv.get('invoice_number')}: {diff}")
+
+
+def invoice_differences(order: Record, invoice: Record) -> list[str]:
+    """How a bureau invoice differs from the order placed (CONTRACT §4 ``mismatch``).
+
+    Compares buyer, kind and, per line, name, tax code, quantity, unit price, rate, and the
+    amount and tax the rules of CONTRACT §3 compute (ROUND_HALF_UP to cents per line).
+    """
+    diffs: list[str] = []
+    if not order:
+        return diffs
+    if (order.get("kind") or "normal") != (invoice.get("kind") or "normal"):
+        diffs.append(f"kind {invoice.get('kind')!r} but the order asked for {order.get('kind') or 'normal'!r}")
+    ob, ib = order.get("buyer") or {}, invoice.get("buyer") or {}
+    for key in ("name", "tax_id"):
+        if (ob.get(key) or None) != (ib.get(key) or None):
+            diffs.append(f"buyer.{key} {ib.get(key)!r} but the order has {ob.get(key)!r}")
+    olines, ilines = order.get("lines") or [], invoice.get("lines") or []
+    if len(olines) != len(ilines):
+        diffs.append(f"{len(ilines)} lines but the order has {len(olines)}")
+        return diffs
+    for i, (ol, il) in enumerate(zip(olines, ilines, strict=True)):
+        for key in ("name", "tax_code"):
+            if ol.get(key) != il.get(key):
+                diffs.append(f"lines[{i}].{key} {il.get(key)!r} but the order has {ol.get(key)!r}")
+        for key in ("quantity", "unit_price", "tax_rate"):
+            if _dec(ol.get(key)) != _dec(il.get(key)):
+                diffs.append(f"lines[{i}].{key} {il.get(key)!r} but the order has {ol.get(key)!r}")
+        qty, price, rate = _dec(ol.get("quantity")), _dec(ol.get("unit_price")), _dec(ol.get("tax_rate"))
+        if qty is None or price is None or rate is None:
+            continue
+        amount, tax = compute_line(qty, price, rate)
+        if _dec(il.get("amount")) != amount:
+            diffs.append(f"lines[{i}].amount {il.get('amount')!r} but the order computes to {amount}")
+        if _dec(il.get("tax_amount")) != tax:
+            diffs.append(f"lines[{i}].tax_amount {il.get('tax_amount')!r} but the order computes to {tax}")
+    return diffs
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
