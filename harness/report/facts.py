@@ -1,0 +1,164 @@
+"""The facts every report format shows, taken from summary.json and filled in where it is absent.
+
+summary.json (CONTRACT §4) is the authority. A run interrupted before writing it still gets a
+report: request counts and latency come from the operations, and per-fault detect / recover /
+drain times are recomputed here with the contract's definitions from the recorded history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.report.rundir import ANOMALY_KINDS, RunData
+
+RECOVERY_FRACTION = 0.9   # CONTRACT §4: back to 90% of the pre-fault median commit rate ...
+RECOVERY_HOLD_S = 3       # ... and staying there for 3 s
+
+
+@dataclass
+class FaultFacts:
+    id: str
+    kind: str
+    target: str
+    start_s: float | None
+    end_s: float | None
+    time_to_detect_s: float | None
+    time_to_recover_s: float | None
+    drain_s: float | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.kind}" + (f" @{self.target}" if self.target else "")
+
+
+@dataclass
+class Facts:
+    """What a reader needs first: verdict, gates, anomalies, recovery; then the figures."""
+
+    scenario: str
+    seed: Any
+    sut: str
+    verdict: str                      # "pass", "fail", or "incomplete" (no summary.json)
+    compromised: bool
+    compromised_reasons: list[str]
+    requests: dict[str, int]
+    latency_ms: dict[str, float]
+    anomalies: dict[str, list[str]]
+    faults: list[FaultFacts]
+    gates: list[dict[str, Any]]
+    evidence: dict[str, Any]
+    availability: Any
+    missing: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def failed_gates(self) -> list[dict[str, Any]]:
+        return [g for g in self.gates if not g.get("passed")]
+
+    @property
+    def anomaly_total(self) -> int:
+        return sum(len(v) for v in self.anomalies.values())
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
+
+
+def detect_s(ops: pd.DataFrame, start: float) -> float | None:
+    """First operation invoked after the apply that did not end in a 201."""
+    after = ops[ops["t_invoke_s"] >= start]
+    bad = after[~((after["outcome"] == "ok") & (after["http_status"] == 201))]
+    return None if bad.empty else float(bad["t_invoke_s"].min() - start)
+
+
+def recover_s(commits: np.ndarray, start: float, end: float, horizon: float) -> float | None:
+    """From the revert until the commit rate holds >= 90% of its pre-fault median for 3 s."""
+    if start < 1 or len(commits) == 0:
+        return None
+    edges = np.arange(0.0, max(horizon, end) + 2.0, 1.0)
+    rate, _ = np.histogram(commits, bins=edges)
+    pre = rate[: int(start)]
+    target = RECOVERY_FRACTION * float(np.median(pre)) if len(pre) else 0.0
+    ok = rate >= target
+    for s in range(int(np.ceil(end)), len(rate) - RECOVERY_HOLD_S + 1):
+        if ok[s: s + RECOVERY_HOLD_S].all():
+            return max(0.0, float(s - end))
+    return None
+
+
+def drain_s(probes: pd.DataFrame, end: float) -> float | None:
+    after = probes[(probes["t_s"] >= end) & (probes["sut_pending"] == 0)]
+    return None if after.empty else float(after["t_s"].min() - end)
+
+
+def _fault_facts(data: RunData, horizon: float) -> list[FaultFacts]:
+    by_id = {str(f.get("id")): f for f in data.summary.get("faults") or [] if isinstance(f, dict)}
+    rows: list[FaultFacts] = []
+    seen: set[str] = set()
+    for rec in data.faults.to_dict("records"):
+        fid = str(rec.get("id") or f"f{len(rows) + 1}")
+        seen.add(fid)
+        s = by_id.get(fid, {})
+        start, end = _num(rec.get("start_s")), _num(rec.get("end_s"))
+        det = _num(s["time_to_detect_s"]) if "time_to_detect_s" in s else (
+            detect_s(data.ops, start) if start is not None else None)
+        rec_s = _num(s["time_to_recover_s"]) if "time_to_recover_s" in s else (
+            recover_s(data.commits_s, start, end, horizon)
+            if start is not None and end is not None else None)
+        dr = _num(s["drain_s"]) if "drain_s" in s else (
+            drain_s(data.probes, end) if end is not None else None)
+        rows.append(FaultFacts(fid, str(rec.get("kind") or s.get("kind") or "?"),
+                               str(rec.get("target") or s.get("target") or ""),
+                               start, end, det, rec_s, dr))
+    for fid, s in by_id.items():  # in the summary but not in faults.jsonl
+        if fid not in seen:
+            rows.append(FaultFacts(fid, str(s.get("kind", "?")), str(s.get("target", "")),
+                                   _num(s.get("start_s")), _num(s.get("end_s")),
+                                   _num(s.get("time_to_detect_s")),
+                                   _num(s.get("time_to_recover_s")), _num(s.get("drain_s"))))
+    return rows
+
+
+def _requests(ops: pd.DataFrame) -> dict[str, int]:
+    counts = ops["outcome"].value_counts()
+    return {"total": int(len(ops)), **{k: int(counts.get(k, 0)) for k in ("ok", "fail", "info")}}
+
+
+def _latency(ops: pd.DataFrame) -> dict[str, float]:
+    lat = ops["latency_ms"].dropna()
+    if lat.empty:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
+    q = lat.quantile([0.5, 0.95, 0.99])
+    return {"p50": float(q.iloc[0]), "p95": float(q.iloc[1]), "p99": float(q.iloc[2]),
+            "max": float(lat.max())}
+
+
+def build_facts(data: RunData, horizon: float) -> Facts:
+    s = data.summary
+    anomalies = {k: [str(o) for o in (s.get("anomalies") or {}).get(k) or []]
+                 for k in ANOMALY_KINDS}
+    for k, v in (s.get("anomalies") or {}).items():
+        if k not in anomalies and isinstance(v, list):
+            anomalies[k] = [str(o) for o in v]
+    verdict = str(s.get("verdict") or "incomplete")
+    return Facts(
+        scenario=str(s.get("scenario") or data.run.get("scenario") or data.run_dir.name),
+        seed=s.get("seed", data.run.get("seed")),
+        sut=str(data.run.get("sut") or ""),
+        verdict=verdict,
+        compromised=bool(s.get("compromised")),
+        compromised_reasons=[str(r) for r in s.get("compromised_reasons") or []],
+        requests=s.get("requests") or _requests(data.ops),
+        latency_ms=s.get("latency_ms") or _latency(data.ops),
+        anomalies=anomalies,
+        faults=_fault_facts(data, horizon),
+        gates=[g for g in s.get("gates") or [] if isinstance(g, dict)],
+        evidence=s.get("evidence") or {},
+        availability=s.get("availability"),
+        missing=list(data.missing),
+        interrupted=bool(data.run.get("interrupted")),
+    )

@@ -1,0 +1,133 @@
+"""report.html: one self-contained file (plots inline as base64 PNG), summary first."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from harness.report import story
+from harness.report.facts import Facts
+
+MAX_EVIDENCE_ORDERS = 50
+MAX_EVIDENCE_ROWS = 30
+DETAIL_PLOTS = (("latency", "latency percentiles over time"),
+                ("errors", "error kinds over time"),
+                ("backlog", "SUT pending backlog over time"),
+                ("recovery", "recovery per fault"),
+                ("anomalies", "anomaly counts"))
+
+# Preferred columns per evidence part; anything else a record holds is shown after them.
+EVIDENCE_PARTS = (
+    ("operations", "operations on the SUT",
+     ("t_s", "outcome", "http_status", "error", "sut_status", "invoice_number", "latency_ms")),
+    ("requests", "requests the bureau saw", ("at", "method", "path", "request_id", "status",
+                                             "faults")),
+    ("bureau_invoices", "invoices at the bureau", ("invoice_number", "external_id", "status",
+                                                   "total_with_tax", "committed_at", "red_for")),
+)
+SKIP = {"order", "order_json", "lines", "seller", "buyer", "kind", "order_id", "op_id", "worker",
+        "invoke_at", "complete_at", "t_invoke_s", "t_complete_s"}
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("harness.report", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.3f}".rstrip("0").rstrip(".")
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _table(records: list[dict[str, Any]], preferred: tuple[str, ...],
+           load_start: float | None) -> tuple[list[str], list[list[str]]]:
+    recs = [dict(r) for r in records[:MAX_EVIDENCE_ROWS] if isinstance(r, dict)]
+    for r in recs:
+        if "invoke_at" in r and load_start is not None and isinstance(r["invoke_at"], (int, float)):
+            r.setdefault("t_s", r["invoke_at"] - load_start)
+        if "latency_ms" not in r and isinstance(r.get("complete_at"), (int, float)) \
+                and isinstance(r.get("invoke_at"), (int, float)):
+            r["latency_ms"] = (r["complete_at"] - r["invoke_at"]) * 1000.0
+        if isinstance(r.get("committed_at"), (int, float)) and load_start is not None:
+            r["committed_at"] = f"t={r['committed_at'] - load_start:.2f}s"
+    present = {k for r in recs for k in r}
+    cols = [c for c in preferred if c in present]
+    cols += sorted(k for k in present if k not in cols and k not in SKIP)
+    return cols, [[_cell(r.get(c)) for c in cols] for r in recs]
+
+
+def evidence_view(facts: Facts, load_start: float | None) -> list[dict[str, Any]]:
+    """Per anomalous order: its kinds and its records as small tables, worst kinds first."""
+    order_kinds: dict[str, list[str]] = {}
+    for kind, ids in facts.anomalies.items():
+        for oid in ids:
+            order_kinds.setdefault(oid, []).append(kind)
+    out: list[dict[str, Any]] = []
+    for oid, kinds in list(order_kinds.items())[:MAX_EVIDENCE_ORDERS]:
+        ev = facts.evidence.get(oid) or {}
+        tables = []
+        for key, title, preferred in EVIDENCE_PARTS:
+            cols, rows = _table(ev.get(key) or [], preferred, load_start)
+            tables.append({"title": title, "columns": cols, "rows": rows})
+        merchant = ev.get("merchant_record")
+        mcols, mrows = _table([merchant] if isinstance(merchant, dict) else [],
+                              ("status", "invoice_number", "total_with_tax"), load_start)
+        tables.append({"title": "the SUT's final ledger record", "columns": mcols, "rows": mrows})
+        hint = "; ".join(story.ANOMALY_MEANING.get(k, "") for k in kinds)
+        out.append({"order_id": oid, "kinds": kinds, "hint": hint, "tables": tables})
+    return out
+
+
+def _error_table(ops: pd.DataFrame) -> list[tuple[str, str, str]]:
+    bad = ops[ops["outcome"].isin(["fail", "info"])]
+    if bad.empty:
+        return []
+    counts = bad["error"].fillna(bad["outcome"]).astype(str).value_counts()
+    total = max(len(ops), 1)
+    return [(k, f"{n:,}", f"{100 * n / total:.2f}%") for k, n in counts.items()]
+
+
+def _run_rows(run: dict[str, Any], run_dir: Path) -> list[tuple[str, str]]:
+    rows = [("directory", str(run_dir))]
+    for k in ("run_id", "scenario", "seed", "backend", "sut", "interrupted", "versions"):
+        if k in run:
+            rows.append((k, _cell(run[k])))
+    return rows
+
+
+def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
+                run: dict[str, Any], run_dir: Path) -> str:
+    start = run.get("load_start_at")
+    load_start = float(start) if isinstance(start, (int, float)) else None
+    started = (datetime.fromtimestamp(load_start, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+               if load_start else "")
+    gates = sorted(facts.gates, key=lambda g: bool(g.get("passed")))
+    gate_rows = [{"name": g.get("name", ""), "metric": g.get("metric", ""), "op": g.get("op", ""),
+                  "threshold": story.fmt_value(g.get("threshold")),
+                  "value": story.fmt_value(g.get("value")), "passed": bool(g.get("passed"))}
+                 for g in gates]
+    evidence = evidence_view(facts, load_start)
+    n_orders = len({o for ids in facts.anomalies.values() for o in ids})
+    return _ENV.get_template("report.html.j2").render(
+        f=facts, verdict=facts.verdict, verdict_line=story.verdict_line(facts),
+        load_line=story.load_line(facts), warnings=story.warnings(facts),
+        fault_lines=[story.fault_line(x) for x in facts.faults], gates=gate_rows,
+        meaning=story.ANOMALY_MEANING, window=story.window, fmt_s=story.fmt_s,
+        evidence=evidence, evidence_more=max(n_orders - len(evidence), 0),
+        img={k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
+        details=[(k, alt) for k, alt in DETAIL_PLOTS if k in images],
+        error_table=_error_table(ops), run_rows=_run_rows(run, run_dir),
+        run_id=run.get("run_id", run_dir.name), started=started, run_dir=str(run_dir),
+    )

@@ -1,0 +1,62 @@
+"""junit.xml: one test case per gate, per anomaly kind and per fault's recovery.
+
+Test reporters (GitHub, GitLab, Jenkins) show failures by name with their message, so each
+failure says what was measured against what, in one line.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from harness.report import story
+from harness.report.facts import Facts
+
+
+def _case(suite: ET.Element, classname: str, name: str, failure: str | None,
+          detail: str = "") -> None:
+    case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
+    if failure is not None:
+        el = ET.SubElement(case, "failure", message=failure, type="failure")
+        el.text = detail or failure
+
+
+def render_junit(facts: Facts) -> str:
+    root = ET.Element("testsuites", name=f"invoice-chaos {facts.scenario}")
+    prefix = f"invoice-chaos.{facts.scenario}"
+    gates = ET.SubElement(root, "testsuite", name=f"{prefix}.gates")
+    for g in facts.gates:
+        value, op = story.fmt_value(g.get("value")), g.get("op", "")
+        threshold = story.fmt_value(g.get("threshold"))
+        reason = None if g.get("passed") else (
+            f"{g.get('metric')} = {value}, must be {op} {threshold}")
+        _case(gates, f"{prefix}.gates", str(g.get("name") or g.get("metric")), reason)
+    if facts.verdict == "incomplete":
+        _case(gates, f"{prefix}.gates", "run-completed",
+              "no summary.json: the run ended before its audit", "; ".join(story.warnings(facts)))
+
+    anomalies = ET.SubElement(root, "testsuite", name=f"{prefix}.anomalies")
+    for kind, ids in facts.anomalies.items():
+        reason = None if not ids else (
+            f"{len(ids)} {kind} order(s): {', '.join(ids[:10])}"
+            + (" …" if len(ids) > 10 else ""))
+        detail = f"{story.ANOMALY_MEANING.get(kind, kind)}.\n" + "\n".join(ids)
+        _case(anomalies, f"{prefix}.anomalies", kind, reason, detail)
+
+    recovery = ET.SubElement(root, "testsuite", name=f"{prefix}.recovery")
+    for f in facts.faults:
+        reason = None
+        if f.end_s is None:
+            reason = "the fault was never reverted within the run"
+        elif f.time_to_recover_s is None:
+            reason = "issuance never returned to 90% of its pre-fault rate within the run"
+        elif f.drain_s is None:
+            reason = "the SUT's backlog never drained within the run"
+        _case(recovery, f"{prefix}.recovery", f"{f.id} {f.kind}", reason, story.fault_line(f))
+
+    for suite in root.iter("testsuite"):
+        cases = suite.findall("testcase")
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+        suite.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

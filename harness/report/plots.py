@@ -1,0 +1,191 @@
+"""The report's plots (matplotlib, Agg). Each returns PNG bytes; none of them raises on empty data.
+
+Timeline plots share an x axis (seconds from the start of the load) and shade every fault
+window, labelled with its id and kind, as Jepsen's perf checker does: the eye goes from the
+shaded band to what the SUT did inside it and after it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.transforms as mtransforms  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from harness.report.facts import FaultFacts  # noqa: E402
+
+OUTCOME_COLOURS = {"ok": "#3a9a5b", "fail": "#d64541", "info": "#f0a030"}
+OUTCOME_LABELS = {"ok": "ok (201/202)", "fail": "fail (4xx/5xx)", "info": "indeterminate"}
+FAULT_COLOURS = ("#7b61ff", "#ff7f0e", "#1f9fd4", "#c2185b", "#607d8b")
+WIDTH_IN = 12.0
+
+plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
+                     "axes.titlelocation": "left", "axes.titleweight": "bold",
+                     "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]})
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _empty(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#777")
+
+
+def shade_faults(ax: Axes, faults: Sequence[FaultFacts], span: float) -> None:
+    """Shade each fault window and label it above the plot area, staggering overlaps."""
+    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    last_end: list[float] = []
+    for i, f in enumerate(faults):
+        if f.start_s is None:
+            continue
+        end = f.end_s if f.end_s is not None else span
+        colour = FAULT_COLOURS[i % len(FAULT_COLOURS)]
+        ax.axvspan(f.start_s, end, color=colour, alpha=0.13, lw=0, zorder=0)
+        ax.axvline(f.start_s, color=colour, lw=1, alpha=0.7, zorder=0)
+        row = next((r for r, e in enumerate(last_end) if e <= f.start_s), len(last_end))
+        if row == len(last_end):
+            last_end.append(end)
+        else:
+            last_end[row] = end
+        label = f.label if f.end_s is not None else f"{f.label} (never reverted)"
+        ax.text(f.start_s, 1.0 - 0.09 * row, f" {label}", transform=trans, va="top", ha="left",
+                fontsize=8.5, color=colour, fontweight="bold", clip_on=False)
+
+
+def _timeline_axes(title: str, ylabel: str, height: float = 3.2) -> tuple[Figure, Axes]:
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("seconds since load start")
+    ax.grid(axis="y", alpha=0.3)
+    return fig, ax
+
+
+def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
+                    faults: Sequence[FaultFacts], span: float) -> bytes:
+    fig, ax = _timeline_axes("Throughput: operations on the SUT per second, by outcome",
+                             "ops / s", 3.6)
+    bottom = np.zeros(len(tp))
+    if tp.to_numpy().sum() == 0 and commits.sum() == 0:
+        _empty(ax, "no operations recorded")
+    for col in ("ok", "fail", "info"):
+        vals = tp[col].to_numpy()
+        ax.bar(tp.index, vals, width=width, bottom=bottom, align="edge", lw=0,
+               color=OUTCOME_COLOURS[col], label=OUTCOME_LABELS[col])
+        bottom = bottom + vals
+    if commits.sum() > 0:
+        ax.step(commits.index, commits.to_numpy(), where="post", color="#222", lw=1.4,
+                label="invoices committed at the bureau / s")
+    top = max(float(bottom.max(initial=0)), float(commits.max()) if len(commits) else 0.0)
+    ax.set_ylim(0, top * 1.25 + 1)
+    ax.set_xlim(0, span)
+    shade_faults(ax, faults, span)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, frameon=False)
+    return _png(fig)
+
+
+def latency_plot(lat: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -> bytes:
+    fig, ax = _timeline_axes("Latency of answered operations (by invocation time)", "ms, log")
+    if lat.dropna(how="all").empty:
+        _empty(ax, "no answered operations")
+    else:
+        for col, colour in (("p50", "#3a7bd5"), ("p95", "#f0a030"), ("p99", "#d64541")):
+            ax.plot(lat.index, lat[col], color=colour, lw=1.4, label=col,
+                    drawstyle="steps-post")
+        ax.set_yscale("log")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
+    ax.set_xlim(0, span)
+    shade_faults(ax, faults, span)
+    return _png(fig)
+
+
+def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
+               span: float) -> bytes:
+    fig, ax = _timeline_axes("Errors by kind (failed and indeterminate operations)", "ops / s")
+    if errs.empty or errs.to_numpy().sum() == 0:
+        _empty(ax, "no failed or indeterminate operations")
+    else:
+        cmap = plt.get_cmap("tab10")
+        bottom = np.zeros(len(errs))
+        for i, col in enumerate(errs.columns):
+            vals = errs[col].to_numpy()
+            ax.bar(errs.index, vals, width=width, bottom=bottom, align="edge", lw=0,
+                   color=cmap(i % 10), label=str(col))
+            bottom = bottom + vals
+        ax.set_ylim(0, float(bottom.max()) * 1.25 + 0.5)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=8, frameon=False)
+    ax.set_xlim(0, span)
+    shade_faults(ax, faults, span)
+    return _png(fig)
+
+
+def backlog_plot(probes: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -> bytes:
+    fig, ax = _timeline_axes("SUT backlog: orders pending (accepted with 202, not yet issued)",
+                             "orders", 2.8)
+    pts = probes.dropna(subset=["sut_pending"]) if len(probes) else probes
+    if pts.empty:
+        _empty(ax, "no backlog probes recorded")
+    else:
+        ax.fill_between(pts["t_s"], pts["sut_pending"], step="post", color="#7b61ff", alpha=0.35)
+        ax.step(pts["t_s"], pts["sut_pending"], where="post", color="#5b41df", lw=1.3)
+        ax.set_ylim(0, float(pts["sut_pending"].max()) * 1.25 + 1)
+    ax.set_xlim(0, span)
+    shade_faults(ax, faults, span)
+    return _png(fig)
+
+
+def recovery_plot(faults: Sequence[FaultFacts]) -> bytes:
+    """Per fault: seconds to detect (from apply), to recover issuance and to drain (from revert)."""
+    height = 1.2 + 0.55 * max(len(faults), 1)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+    ax.set_title("Recovery per fault (seconds; detect from apply, recover and drain from revert)")
+    if not faults:
+        _empty(ax, "no faults in this run")
+        ax.set_yticks([])
+        return _png(fig)
+    metrics = (("time_to_detect_s", "detect", "#3a7bd5"),
+               ("time_to_recover_s", "recover issuance", "#3a9a5b"),
+               ("drain_s", "drain backlog", "#7b61ff"))
+    y = np.arange(len(faults))
+    h = 0.26
+    longest = max([getattr(f, m) or 0.0 for f in faults for m, _, _ in metrics] + [1.0])
+    for j, (attr, label, colour) in enumerate(metrics):
+        vals = [getattr(f, attr) for f in faults]
+        pos = y + (j - 1) * h
+        ax.barh(pos, [v or 0.0 for v in vals], height=h, color=colour, label=label)
+        for p, v in zip(pos, vals):
+            text = "never" if v is None else f"{v:.1f}s"
+            ax.text((v or 0.0) + longest * 0.01, p, text, va="center", fontsize=8,
+                    color="#d64541" if v is None else "#333")
+    ax.set_yticks(y, [f.label for f in faults])
+    ax.invert_yaxis()
+    ax.set_xlim(0, longest * 1.15)
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def anomaly_plot(counts: pd.Series) -> bytes:
+    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 2.6))
+    ax.set_title("Anomalies (orders)")
+    vals = counts.to_numpy()
+    colours = ["#d64541" if v else "#3a9a5b" for v in vals]
+    ax.barh(list(counts.index), vals, color=colours)
+    for i, v in enumerate(vals):
+        ax.text(v, i, f" {v}", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(int(vals.max(initial=0)), 1) * 1.2)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    return _png(fig)

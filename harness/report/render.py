@@ -1,0 +1,51 @@
+"""``render(run_dir)``: every report file of one run, from the stored data alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.report import frames, plots
+from harness.report.facts import Facts, build_facts
+from harness.report.html import render_html
+from harness.report.junit import render_junit
+from harness.report.markdown import render_markdown
+from harness.report.rundir import RunData, load_run
+
+
+def make_plots(data: RunData, facts: Facts) -> dict[str, bytes]:
+    """All plots as PNG bytes, keyed by their file stem in plots/."""
+    span = frames.span_s(data)
+    width = frames.bin_width(span)
+    return {
+        "throughput": plots.throughput_plot(frames.throughput(data, width, span),
+                                            frames.commit_rate(data, width, span), width,
+                                            facts.faults, span),
+        "latency": plots.latency_plot(frames.latency(data, width, span), facts.faults, span),
+        "errors": plots.error_plot(frames.error_kinds(data, width, span), width, facts.faults,
+                                   span),
+        "backlog": plots.backlog_plot(data.probes, facts.faults, span),
+        "recovery": plots.recovery_plot(facts.faults),
+        "anomalies": plots.anomaly_plot(frames.anomaly_counts(data)),
+    }
+
+
+def render(run_dir: Path) -> Path:
+    """Write report.html, report.md, junit.xml and plots/*.png into ``run_dir``.
+
+    Every input file is optional (a run interrupted early has only some); the report then says
+    what is missing. Returns the path of report.html.
+    """
+    run_dir = Path(run_dir)
+    data = load_run(run_dir)
+    facts = build_facts(data, frames.span_s(data))
+    images = make_plots(data, facts)
+    plot_dir = run_dir / "plots"
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    for name, png in images.items():
+        (plot_dir / f"{name}.png").write_bytes(png)
+    (run_dir / "report.md").write_text(render_markdown(facts), encoding="utf-8")
+    (run_dir / "junit.xml").write_text(render_junit(facts), encoding="utf-8")
+    html_path = run_dir / "report.html"
+    html_path.write_text(render_html(facts, images, data.ops, data.run, run_dir),
+                         encoding="utf-8")
+    return html_path
