@@ -1,0 +1,100 @@
+"""`invoice-chaos merchant`: run the reference merchant client (the SUT) alone.
+
+Options default to the SUT environment of CONTRACT §3 (HOST, PORT, BUREAU_URL, SELLER_TAX_ID,
+SELLER_NAME, STATE_DIR), so the harness starts it with nothing but the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from harness.errors import InputError
+
+HELP = "Run the reference merchant invoicing client (naive, retrying or resilient profile)."
+EXAMPLE = ("invoice-chaos merchant --port 8081 --bureau-url http://127.0.0.1:26001 "
+           "--profile resilient --state-dir /tmp/merchant")
+
+DEFAULT_SELLER_TAX_ID = "91110108551385082Q"
+DEFAULT_SELLER_NAME = "北京示例科技有限公司"
+PROFILES = ("naive", "retrying", "resilient")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    env = os.environ.get
+    parser.add_argument("--host", default=env("HOST", "127.0.0.1"), help="address to listen on (env HOST)")
+    parser.add_argument("--port", default=env("PORT", "8081"), help="port to listen on (env PORT; default 8081)")
+    parser.add_argument("--bureau-url", default=env("BUREAU_URL", "http://127.0.0.1:26001"),
+                        help="base URL of the tax bureau, as reached through the proxy (env BUREAU_URL)")
+    parser.add_argument("--profile", default="resilient",
+                        help=f"behaviour: {', '.join(PROFILES)} (default resilient)")
+    parser.add_argument("--state-dir", default=env("STATE_DIR", ".merchant-state"),
+                        help="directory of the durable outbox; survives restarts (env STATE_DIR)")
+    parser.add_argument("--seller-tax-id", default=env("SELLER_TAX_ID", DEFAULT_SELLER_TAX_ID),
+                        help="the merchant's 统一社会信用代码 (env SELLER_TAX_ID)")
+    parser.add_argument("--seller-name", default=env("SELLER_NAME", DEFAULT_SELLER_NAME),
+                        help="the merchant's name (env SELLER_NAME)")
+    parser.add_argument("--seed", default=None, help="seed of the retry jitter (default: random)")
+
+
+def parse_port(value: str) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = -1
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {value!r}: must be an integer 0-65535")
+    return port
+
+
+def check(args: argparse.Namespace) -> tuple[int, int | None]:
+    """Validate options into (port, seed); ``InputError`` names the option and the value."""
+    from fakes.bureau.rules import is_valid_uscc
+
+    port = parse_port(args.port)
+    if args.profile not in PROFILES:
+        raise InputError(f"--profile {args.profile!r}: choose one of {', '.join(PROFILES)}")
+    if not is_valid_uscc(args.seller_tax_id):
+        raise InputError(f"--seller-tax-id {args.seller_tax_id!r}: not a valid 18-character 统一社会信用代码")
+    if not 1 <= len(args.seller_name) <= 200:
+        raise InputError(f"--seller-name {args.seller_name!r}: must be 1-200 characters")
+    if not str(args.bureau_url).startswith(("http://", "https://")):
+        raise InputError(f"--bureau-url {args.bureau_url!r}: must be an http:// or https:// URL")
+    seed: int | None = None
+    if args.seed is not None:
+        try:
+            seed = int(args.seed)
+        except ValueError:
+            raise InputError(f"--seed {args.seed!r}: must be an integer") from None
+    state_dir = Path(args.state_dir)
+    if state_dir.exists() and not state_dir.is_dir():
+        raise InputError(f"--state-dir {args.state_dir!r}: exists and is not a directory")
+    return port, seed
+
+
+def run(args: argparse.Namespace) -> int:
+    port, seed = check(args)
+    import uvicorn
+
+    from fakes.merchant.app import Settings, create_app
+    from fakes.merchant.orders import Seller
+
+    try:
+        Path(args.state_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--state-dir {args.state_dir!r}: cannot create it ({exc.strerror})") from None
+    settings = Settings(
+        bureau_url=args.bureau_url,
+        state_dir=Path(args.state_dir),
+        seller=Seller(args.seller_tax_id, args.seller_name),
+        profile=args.profile,
+        seed=seed,
+    )
+    config = uvicorn.Config(
+        create_app(settings), host=args.host, port=port, access_log=False, log_level="warning",
+        loop="uvloop", http="httptools", timeout_graceful_shutdown=5,
+    )
+    # uvicorn turns SIGTERM and SIGINT into a graceful shutdown: the lifespan closes the outbox.
+    uvicorn.Server(config).run()
+    return 0
