@@ -1,0 +1,65 @@
+"""What a backend must offer: services that start, health-wait, log, and can be signalled.
+
+The local backend runs processes on 127.0.0.1; the Docker backend (later) runs containers.
+Both give the same capabilities so the run engine and the process faults never ask which one
+they are talking to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+
+class Service(Protocol):
+    name: str
+    url: str              # base URL the harness reaches it on
+    log_path: Path
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def pid(self) -> int | None: ...
+
+    async def start(self) -> None: ...
+
+    async def wait_healthy(self, deadline_s: float = 30.0) -> None:
+        """Return once the health URL answers 2xx; raise ``BackendError`` (with the log tail) if not."""
+        ...
+
+    async def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush."""
+        ...
+
+    async def pause(self) -> None: ...
+
+    async def resume(self) -> None: ...
+
+    async def restart(self) -> None:
+        """Stop (gracefully, then by force) and start again; waits for health."""
+        ...
+
+    async def stop(self) -> None:
+        """Idempotent graceful stop with a forced kill after a grace period."""
+        ...
+
+
+class Backend(Protocol):
+    name: str
+
+    def service(
+        self,
+        name: str,
+        argv: Sequence[str] | str,
+        *,
+        env: Mapping[str, str],
+        port: int,
+        health_path: str,
+        shell: bool = False,
+    ) -> Service: ...
+
+    async def close(self) -> None:
+        """Stop every service this backend started; safe to call more than once."""
+        ...

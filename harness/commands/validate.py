@@ -1,0 +1,38 @@
+"""`invoice-chaos validate`: check a scenario file and print the resolved fault schedule."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "check a scenario file and print its resolved fault schedule"
+EXAMPLE = "invoice-chaos validate scenarios/smoke.yaml --time-scale 0.5"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--time-scale", type=float, metavar="F", help="stretch or compress every duration")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.load.shapes import total_duration
+    from harness.scenario import load_scenario
+
+    sc = load_scenario(args.scenario, seed=args.seed, time_scale=args.time_scale)
+    load = sc.scaled_load()
+    print(f"scenario {sc.name}: seed {sc.seed}, time scale {sc.time_scale:g}")
+    print(f"load: {load.model} model, {load.shape.type} shape, {total_duration(load.shape):.1f} s; drain up to {sc.drain_scaled_s:.1f} s")
+    specs = sc.fault_specs()
+    if not specs:
+        print("faults: none")
+    for s in specs:
+        end = "end of load" if s.duration_s is None else f"{s.start_s + s.duration_s:7.1f} s"
+        params = ", ".join(f"{k}={v}" for k, v in s.params.items()) or "-"
+        print(f"  {s.id:>6}  {s.start_s:7.1f} s -> {end}  {s.family}/{s.kind} on {s.target}  ({params})")
+    gates = [g.model_dump() for g in sc.gates]
+    if not gates:
+        print("gates: none declared; every anomaly list must be empty")
+    for g in gates:
+        print(f"  gate {g['name']}: {g['metric']} {g['op']} {g['threshold']}")
+    return 0

@@ -1,0 +1,83 @@
+"""Bureau-side faults: set through the fake bureau's admin API (CONTRACT §2).
+
+Each fault is added to the bureau's active list under its scenario id and removed by id on
+revert, so overlapping bureau faults coexist. The bureau validates parameters itself; a 422 from
+it becomes a ``FaultError`` quoting the bureau's details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from harness.errors import FaultError
+from harness.faults.base import FaultContext, FaultSpec, Revert, once
+
+KINDS: dict[str, str] = {
+    "latency": "delay requests before handling (ms, jitter_ms)",
+    "error": "answer with an error status before committing (status)",
+    "ghost_commit": "commit, then answer an error: the ambiguous outcome (status, hang_s)",
+    "rate_limit": "429 with Retry-After beyond rps (rps, retry_after)",
+    "maintenance": "503 MAINTENANCE with Retry-After (retry_after)",
+    "visibility_lag": "reads hide records younger than seconds (seconds)",
+    "malformed_response": "broken bodies (mode, when, status)",
+    "false_duplicate": "409 DUPLICATE_REQUEST for fresh requests",
+    "policy_change": "validate under a new policy (rates, required_field)",
+}
+COMMON_PARAMS = {"probability", "match"}
+REQUIRED: dict[str, set[str]] = {"latency": {"ms"}, "visibility_lag": {"seconds"}, "malformed_response": {"mode"}}
+
+
+class BureauInjector:
+    family = "bureau"
+
+    def kinds(self) -> Mapping[str, str]:
+        return KINDS
+
+    def check(self, spec: FaultSpec) -> list[str]:
+        if spec.kind not in KINDS:
+            return [f"kind: {spec.kind!r} is not a bureau fault; use one of {', '.join(KINDS)}"]
+        problems = []
+        if spec.target != "bureau":
+            problems.append(f"target: bureau faults act on the bureau; got {spec.target!r}")
+        for name in sorted(REQUIRED.get(spec.kind, set()) - set(spec.params)):
+            problems.append(f"params.{name}: required for a {spec.kind} fault")
+        p = spec.params.get("probability")
+        if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1):
+            problems.append(f"params.probability: must be a number from 0 to 1 (got {p!r})")
+        return problems
+
+    async def apply(self, spec: FaultSpec, ctx: FaultContext) -> Revert:
+        body: dict[str, Any] = {"id": spec.id, "kind": spec.kind, **spec.params}
+        async with httpx.AsyncClient(base_url=ctx.bureau_admin_url, timeout=5.0) as client:
+            current = await _get(client)
+            await _put(client, [f for f in current if f.get("id") != spec.id] + [body], spec)
+
+        async def revert() -> None:
+            async with httpx.AsyncClient(base_url=ctx.bureau_admin_url, timeout=5.0) as client:
+                current = await _get(client)
+                await _put(client, [f for f in current if f.get("id") != spec.id], spec)
+
+        return once(revert)
+
+
+async def _get(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    try:
+        resp = await client.get("/admin/faults")
+        resp.raise_for_status()
+        return list(resp.json())
+    except (httpx.HTTPError, ValueError) as exc:
+        raise FaultError(f"cannot read the bureau's active faults: {exc}") from exc
+
+
+async def _put(client: httpx.AsyncClient, faults: list[dict[str, Any]], spec: FaultSpec) -> None:
+    try:
+        resp = await client.put("/admin/faults", json=faults)
+    except httpx.HTTPError as exc:
+        raise FaultError(f"fault {spec.id}: the bureau's admin API did not answer: {exc}") from exc
+    if resp.status_code == 422:
+        raise FaultError(f"fault {spec.id} ({spec.kind}): the bureau refused its parameters: {resp.text}")
+    if resp.status_code >= 400:
+        raise FaultError(f"fault {spec.id}: PUT /admin/faults answered {resp.status_code}: {resp.text[:200]}")

@@ -1,0 +1,339 @@
+"""The orchestrator of one run: start, load + faults + probes, drain, collect, check, report.
+
+Lifecycle (every step pushes its undo onto one ``AsyncExitStack``, so Ctrl-C, a crashed SUT or
+a bug in the harness still stops every process, removes the proxy and writes what was
+collected)::
+
+    scenario -> run dir -> bureau + proxy + SUT (health-waited) -> load starts (t = 0)
+      -> faults on schedule, probes every second -> load ends -> faults reverted
+      -> drain (until nothing is pending, or drain_s) -> collect ledgers -> checks -> report
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import platform
+import signal
+import sys
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness import __version__
+from harness.backends.local import LocalBackend
+from harness.checks.summary import RunData, build_summary
+from harness.collect import collect_bureau, collect_sut, read_operations, write_history
+from harness.errors import ChaosError, InputError, ScenarioError
+from harness.probes import Prober
+from harness.scenario import Scenario, load_scenario
+from harness.services import Stack, choose_sut, start_stack
+from harness.timeline import Timeline
+
+log = logging.getLogger("invoice-chaos.run")
+
+
+@dataclass
+class RunOptions:
+    scenario_path: Path
+    sut: str | None = None
+    sut_cmd: str | None = None
+    sut_url: str | None = None
+    seed: int | None = None
+    out: Path | None = None
+    time_scale: float | None = None
+    toxiproxy_url: str | None = None
+    bureau_listen: str = "127.0.0.1:26001"
+    backend: str = "local"
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    exit_code: int
+    summary: dict[str, Any] | None = None
+    report: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _FaultCtx:
+    """What fault injectors may reach (``harness.faults.base.FaultContext``)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    @property
+    def toxiproxy_url(self) -> str:
+        return self._stack.toxiproxy_url
+
+    @property
+    def bureau_admin_url(self) -> str:
+        return self._stack.bureau_admin_url
+
+    def proxy_name(self, target: str) -> str:
+        return self._stack.proxy_name
+
+    def service(self, target: str) -> Any:
+        return self._stack.service(target)
+
+
+def default_run_dir(scenario: Scenario) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / f"{stamp}-{scenario.name}"
+
+
+async def execute(opts: RunOptions, say: Any = print) -> RunResult:
+    """Run one scenario. ``say`` prints progress lines for people (stderr in the CLI)."""
+    if opts.backend != "local":
+        raise InputError(f"--backend {opts.backend!r}: only the local backend exists in this version")
+    scenario = load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
+    sut = choose_sut(scenario, opts.sut, opts.sut_cmd, opts.sut_url)
+    specs = scenario.fault_specs()
+    if sut.url and any(s.family == "process" and s.target == "sut" for s in specs):
+        raise InputError(f"{opts.scenario_path}: process faults on the SUT cannot be applied to --sut-url {sut.url} "
+                         "(the harness did not start it); use --sut-cmd, or remove those faults")
+
+    run_dir = opts.out or default_run_dir(scenario)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(exist_ok=True)
+    state_dir = run_dir / "state"
+    state_dir.mkdir(exist_ok=True)
+    run_id = f"{int(time.time()) % 100000:05d}{scenario.seed % 1000:03d}"
+    meta: dict[str, Any] = {
+        "run_id": run_id, "scenario": scenario.name, "seed": scenario.seed, "backend": opts.backend,
+        "sut": sut.label, "time_scale": scenario.time_scale, "started_at": time.time(),
+        "load_start_at": None, "load_end_at": None, "drain_end_at": None, "finished_at": None,
+        "interrupted": False, "versions": _versions(),
+    }
+    _write_json(run_dir / "run.json", meta)
+    resolved = scenario.model_dump(mode="json")
+    (run_dir / "scenario.resolved.yaml").write_text(yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    result = RunResult(run_dir=run_dir, exit_code=0)
+    notes: list[str] = []
+    interrupted = False
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        try:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+    stack = AsyncExitStack()
+    backend = LocalBackend(run_dir / "logs")
+    stack.push_async_callback(backend.close)
+    services: Stack | None = None
+    prober: Prober | None = None
+    probe_task: asyncio.Task[None] | None = None
+    timeline: Timeline | None = None
+    driver = None
+    try:
+        say(f"run directory: {run_dir}")
+        say("starting bureau, fault proxy and SUT ...")
+        services = await start_stack(stack, backend, scenario, sut, run_id=run_id, state_dir=state_dir,
+                                     toxiproxy_url=opts.toxiproxy_url, bureau_listen=opts.bureau_listen)
+        meta["services"] = {"bureau": services.bureau.url, "toxiproxy": services.toxiproxy_url,
+                            "bureau_via_proxy": services.proxy_listen, "sut": services.sut_url}
+        await _precheck_bureau_faults(services, specs, opts.scenario_path)
+
+        from harness.load.driver import LoadDriver
+
+        timeline = Timeline(specs, _FaultCtx(services), run_dir / "faults.jsonl")
+        driver = LoadDriver(scenario.scaled_load(), services.sut_url, run_dir, scenario.seed, f"r{run_id}",
+                            run_dir / "logs" / "load.log", status=timeline.active_label)
+        stack.push_async_callback(driver.stop)
+        prober = Prober(services, run_dir / "probes.jsonl", lambda: getattr(driver, "load_start_at", None))
+        probe_task = asyncio.create_task(prober.run(), name="probes")
+        say(f"load: {_describe_load(scenario)}; faults: {len(specs)}")
+        await driver.start()
+        meta["load_start_at"] = driver.load_start_at
+        timeline.start(driver.load_start_at)
+        crash_watch = asyncio.create_task(_watch_crashes(services, timeline, notes), name="crash-watch")
+        done, _ = await asyncio.wait({asyncio.ensure_future(driver.wait()), crash_watch},
+                                     return_when=asyncio.FIRST_COMPLETED)
+        crash_watch.cancel()
+        await driver.stop()
+        meta["load_end_at"] = driver.load_end_at or time.time()
+        await timeline.finish()
+        notes.extend(timeline.errors)
+        say("load finished; draining ...")
+        meta["drain_end_at"] = await _drain(prober, scenario.drain_scaled_s, services)
+    except asyncio.CancelledError:
+        interrupted = True
+        if task is not None:
+            task.uncancel()
+        say("interrupted: reverting faults, collecting what was recorded, stopping services ...")
+    except ChaosError:
+        raise
+    finally:
+        if timeline is not None:
+            await asyncio.shield(timeline.finish())
+        if driver is not None:
+            await asyncio.shield(driver.stop())
+            if meta["load_start_at"] is None and getattr(driver, "load_start_at", None):
+                meta["load_start_at"] = driver.load_start_at
+        if probe_task is not None:
+            probe_task.cancel()
+            await asyncio.gather(probe_task, return_exceptions=True)
+        try:
+            if services is not None:
+                summary = await _collect_and_check(run_dir, scenario, services, meta, timeline, prober, notes, interrupted)
+                result.summary = summary
+                result.report = _render(run_dir, notes)
+                result.exit_code = 130 if interrupted else (0 if summary["verdict"] == "pass" else 1)
+        finally:
+            meta["finished_at"] = time.time()
+            meta["interrupted"] = interrupted
+            _write_json(run_dir / "run.json", meta)
+            await asyncio.shield(stack.aclose())
+            try:
+                loop.remove_signal_handler(signal.SIGTERM)
+            except (NotImplementedError, RuntimeError):
+                pass
+    result.notes = notes
+    if interrupted:
+        result.exit_code = 130
+    return result
+
+
+async def _precheck_bureau_faults(services: Stack, specs: list[Any], path: Path) -> None:
+    """Let the bureau validate every bureau fault's parameters before the load starts."""
+    import httpx
+
+    bodies = [{"id": s.id, "kind": s.kind, **s.params} for s in specs if s.family == "bureau"]
+    if not bodies:
+        return
+    async with httpx.AsyncClient(base_url=services.bureau_admin_url, timeout=5.0) as client:
+        resp = await client.put("/admin/faults", json=bodies)
+        await client.delete("/admin/faults")
+    if resp.status_code == 422:
+        try:
+            details = resp.json()["error"]["details"]
+            problems = [f"{d['field']}: {d['message']}" for d in details]
+        except (ValueError, KeyError, TypeError):
+            problems = [resp.text[:500]]
+        ids = [b["id"] for b in bodies]
+        raise ScenarioError(str(path), [f"bureau faults ({', '.join(ids)}), as the bureau checked them: {p}" for p in problems])
+
+
+async def _watch_crashes(services: Stack, timeline: Timeline, notes: list[str]) -> None:
+    """Return when a service dies that no process fault is holding down: the run cannot go on."""
+    while True:
+        await asyncio.sleep(0.5)
+        for name in ("sut", "bureau", "proxy"):
+            svc = getattr(services, name)
+            if svc is not None and not svc.alive and not timeline.held_down(name):
+                notes.append(f"the {name} process exited unexpectedly (code {svc.returncode}); see logs/{name}.log")
+                return
+
+
+async def _drain(prober: Prober, drain_s: float, services: Stack) -> float:
+    """Wait until the SUT reports nothing pending (two probes in a row) or drain_s passes."""
+    end = time.time() + drain_s
+    zeros = 0
+    seen = len(prober.records)
+    while time.time() < end:
+        await asyncio.sleep(0.25)
+        new = prober.records[seen:]
+        seen = len(prober.records)
+        for rec in new:
+            zeros = zeros + 1 if rec.get("sut_pending") == 0 else 0
+        if zeros >= 2:
+            break
+    return time.time()
+
+
+async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack, meta: dict[str, Any],
+                             timeline: Timeline | None, prober: Prober | None, notes: list[str],
+                             interrupted: bool) -> dict[str, Any]:
+    problems: list[str] = []
+    ledger, requests = await collect_bureau(services.bureau_admin_url, run_dir, problems)
+    sut_rows = await collect_sut(services.sut_url, run_dir, problems)
+    ops = read_operations(run_dir)
+    start = meta.get("load_start_at") or (ops[0]["invoke_at"] if ops else time.time())
+    meta["load_start_at"] = start
+    end = meta.get("load_end_at") or time.time()
+    drain_end = meta.get("drain_end_at") or time.time()
+    write_history(run_dir, ops, start)
+    reasons = list(notes) + problems
+    if interrupted:
+        reasons.append("the run was interrupted before it finished")
+    reasons += _honesty(scenario, ops, prober, start, end)
+    data = RunData(
+        scenario=scenario.name or "scenario", seed=scenario.seed, seller_tax_id=scenario.services.seller.tax_id,
+        load_start_at=start, load_end_at=end, drain_end_at=drain_end, operations=ops,
+        faults=timeline.final_windows() if timeline else [], probes=prober.records if prober else [],
+        bureau_ledger=ledger, bureau_requests=requests, sut_ledger=sut_rows,
+        gates=[g.model_dump() for g in scenario.gates] or None, compromised_reasons=reasons,
+    )
+    summary = build_summary(data)
+    if problems or any("exited unexpectedly" in n for n in notes):
+        summary["verdict"] = "fail"  # the audit itself is incomplete: never a pass
+    _write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def _honesty(scenario: Scenario, ops: list[dict[str, Any]], prober: Prober | None, start: float, end: float) -> list[str]:
+    """Reasons the figures cannot be trusted: the load fell behind its shape, or the machine saturated."""
+    from harness.load.shapes import cumulative, total_duration
+
+    reasons = []
+    load = scenario.scaled_load()
+    if load.model == "open":
+        expected = cumulative(load.shape, total_duration(load.shape))
+        sent = sum(1 for op in ops if op.get("kind", "issue") == "issue")
+        if expected >= 10 and sent < 0.9 * expected:
+            reasons.append(f"the load fell behind its shape: {sent} orders sent of {expected:.0f} declared ({sent / expected:.0%})")
+    if prober and prober.records:
+        cpu = sorted(r["machine_cpu"] for r in prober.records if r.get("machine_cpu") is not None)
+        if cpu and cpu[len(cpu) // 2] >= 95.0:
+            reasons.append(f"the machine was saturated: median CPU {cpu[len(cpu) // 2]:.0f}% during the run")
+    return reasons
+
+
+def _render(run_dir: Path, notes: list[str]) -> Path | None:
+    try:
+        from harness.report import render
+    except ImportError as exc:
+        notes.append(f"no report renderer: {exc}")
+        return None
+    return render(run_dir)
+
+
+def _describe_load(scenario: Scenario) -> str:
+    from harness.load.shapes import total_duration
+
+    load = scenario.scaled_load()
+    unit = "orders/s" if load.model == "open" else "users"
+    return f"{load.model} model, {load.shape.type} shape in {unit}, {total_duration(load.shape):.0f} s"
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"invoice-chaos": __version__, "python": platform.python_version()}
+    for pkg in ("locust", "fastapi", "uvicorn", "pandas", "toxiproxy-python"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def main_sync(opts: RunOptions) -> RunResult:
+    """Run in a fresh event loop; Ctrl-C cancels the run task, which cleans up and returns 130."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return asyncio.run(execute(opts, say=lambda m: print(m, file=sys.stderr)))

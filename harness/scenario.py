@@ -1,0 +1,214 @@
+"""Scenario files: parsed once into frozen, typed models; nothing downstream handles raw dicts.
+
+A scenario is YAML (see docs/scenarios.md). ``load_scenario`` turns every problem into a
+``ScenarioError`` naming the file, the line, the field path, the bad value and what is allowed,
+so the CLI exits 2 with an explanation instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.errors import ScenarioError
+from harness.faults.base import FaultSpec
+from harness.load.shapes import LoadConfig
+
+DEFAULT_SELLER_TAX_ID = "91110108551385082Q"
+DEFAULT_SELLER_NAME = "北京示例科技有限公司"
+REFERENCE_PROFILES = ("naive", "retrying", "resilient")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BureauSettings(_Frozen):
+    dedup: Literal["request_id", "none"] = "request_id"
+    region: str = Field(default="11", pattern=r"^\d{2}$")
+    rates: tuple[str, ...] | None = None
+
+    @field_validator("rates")
+    @classmethod
+    def _rates_are_decimals(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for r in v or ():
+            if not re.fullmatch(r"\d(\.\d{1,4})?", r):
+                raise ValueError(f"rate {r!r} must be a decimal string such as \"0.06\"")
+        return v
+
+
+class SutSettings(_Frozen):
+    """How the SUT runs; exactly one of the four. The command line overrides it."""
+
+    reference: Literal["naive", "retrying", "resilient"] | None = None
+    cmd: str | None = None
+    url: str | None = None
+    image: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SutSettings:
+        given = [k for k in ("reference", "cmd", "url", "image") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"give one of reference, cmd, url, image; got {', '.join(given)}")
+        return self
+
+
+class Seller(_Frozen):
+    tax_id: str = DEFAULT_SELLER_TAX_ID
+    name: str = DEFAULT_SELLER_NAME
+
+
+class Services(_Frozen):
+    bureau: BureauSettings = BureauSettings()
+    sut: SutSettings = SutSettings()
+    seller: Seller = Seller()
+
+
+class FaultModel(_Frozen):
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    family: Literal["network", "bureau", "process"]
+    kind: str
+    target: str | None = None
+    start_s: float = Field(ge=0)
+    duration_s: float | None = Field(default=None, gt=0)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class GateModel(_Frozen):
+    name: str
+    metric: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    threshold: float | int | bool
+
+
+DEFAULT_TARGETS = {"network": "bureau", "bureau": "bureau", "process": "sut"}
+
+
+class Scenario(_Frozen):
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    time_scale: float = Field(default=1.0, gt=0)
+    services: Services = Services()
+    load: LoadConfig
+    faults: tuple[FaultModel, ...] = ()
+    drain_s: float = Field(default=30.0, ge=0)
+    gates: tuple[GateModel, ...] = ()
+
+    def fault_specs(self) -> list[FaultSpec]:
+        """The fault schedule, ids assigned (f1, f2, ...) and durations time-scaled."""
+        specs = []
+        for i, f in enumerate(self.faults, start=1):
+            specs.append(FaultSpec(
+                id=f.id or f"f{i}",
+                family=f.family,
+                kind=f.kind,
+                target=f.target or DEFAULT_TARGETS[f.family],
+                start_s=f.start_s * self.time_scale,
+                duration_s=None if f.duration_s is None else f.duration_s * self.time_scale,
+                params=dict(f.params),
+            ))
+        return specs
+
+    def scaled_load(self) -> LoadConfig:
+        return self.load.scaled(self.time_scale)
+
+    @property
+    def drain_scaled_s(self) -> float:
+        return self.drain_s * self.time_scale
+
+
+def load_scenario(path: str | Path, *, seed: int | None = None, time_scale: float | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file; every problem raises ``ScenarioError``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(p), ["the file does not exist; give the path of a scenario YAML file (see scenarios/)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(p), [f"cannot be read: {exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ScenarioError(str(p), [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(str(p), ["the top level must be a mapping with at least `load:`"])
+    data.setdefault("name", p.stem)
+    if seed is not None:
+        data["seed"] = seed
+    if time_scale is not None:
+        data["time_scale"] = float(data.get("time_scale", 1.0)) * time_scale
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(str(p), [_describe(err, root) for err in exc.errors()]) from None
+    problems = _check_faults(scenario, root)
+    if problems:
+        raise ScenarioError(str(p), problems)
+    return scenario
+
+
+def _check_faults(scenario: Scenario, root: yaml.Node | None) -> list[str]:
+    from harness.faults.registry import injector_for
+
+    problems = []
+    seen: set[str] = set()
+    for i, spec in enumerate(scenario.fault_specs()):
+        line = _line_of(root, ("faults", i))
+        where = f"line {line}: " if line else ""
+        if spec.id in seen:
+            problems.append(f"{where}faults[{i}].id: {spec.id!r} is used twice; fault ids must be unique")
+        seen.add(spec.id)
+        for problem in injector_for(spec.family).check(spec):
+            problems.append(f"{where}faults[{i}].{problem}")
+    return problems
+
+
+def _describe(err: Any, root: yaml.Node | None) -> str:
+    loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x in _UNION_TAGS))
+    path = _path_str(loc)
+    line = _line_of(root, loc)
+    where = f"line {line}: " if line else ""
+    value = err.get("input")
+    shown = "" if isinstance(value, dict) or err["type"] == "missing" else f" (got {value!r})"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field; check its spelling against docs/scenarios.md"
+        shown = ""
+    return f"{where}{path or '(top level)'}: {msg}{shown}"
+
+
+# Tags pydantic inserts into error locations for unions and discriminators; not user fields.
+_UNION_TAGS = {"function-after[_one_way(), SutSettings]"}
+
+
+def _path_str(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line

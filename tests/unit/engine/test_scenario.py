@@ -1,0 +1,96 @@
+"""Scenario files: valid ones resolve; broken ones are explained (file, line, field, value)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ScenarioError
+from harness.scenario import load_scenario
+
+GOOD = """\
+name: demo
+seed: 3
+load:
+  model: open
+  shape: {type: steady, target: 10, duration_s: 20}
+faults:
+  - family: bureau
+    kind: error
+    start_s: 5
+    duration_s: 4
+    params: {status: 503}
+  - id: crash
+    family: process
+    kind: kill
+    target: sut
+    start_s: 12
+drain_s: 10
+gates:
+  - {name: fast, metric: latency_ms.p99, op: "<", threshold: 500}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+def test_good_scenario_resolves_ids_targets_and_scale(tmp_path):
+    sc = load_scenario(write(tmp_path, GOOD), time_scale=0.5)
+    specs = sc.fault_specs()
+    assert [s.id for s in specs] == ["f1", "crash"]
+    assert specs[0].target == "bureau" and specs[1].target == "sut"
+    assert specs[0].start_s == 2.5 and specs[0].duration_s == 2.0
+    assert specs[1].duration_s is None
+    assert sc.drain_scaled_s == 5.0
+    assert sc.seed == 3
+
+
+def test_name_defaults_to_file_stem_and_seed_overrides(tmp_path):
+    sc = load_scenario(write(tmp_path, GOOD.replace("name: demo\n", ""), "my-case.yaml"), seed=11)
+    assert sc.name == "my-case" and sc.seed == 11
+
+
+@pytest.mark.parametrize("mutation, expected", [
+    (("start_s: 5", "start_s: -1"), ["line 9", "faults[0].start_s", "-1"]),
+    (("kind: error", "kind: explode"), ["faults[0].kind", "'explode'", "ghost_commit"]),
+    (("target: sut", "target: moon"), ["faults[1].target", "'moon'"]),
+    (("op: \"<\"", "op: \"~\""), ["gates[0].op", "'~'"]),
+    (("drain_s: 10", "drian_s: 10"), ["drian_s", "unknown field"]),
+    (("target: 10", "target: lots"), ["load.shape", "lots"]),
+])
+def test_broken_scenarios_name_line_field_and_value(tmp_path, mutation, expected):
+    path = write(tmp_path, GOOD.replace(*mutation))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert str(path) in text
+    for piece in expected:
+        assert piece in text, f"{piece!r} not in {text!r}"
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ScenarioError, match="does not exist"):
+        load_scenario(tmp_path / "nope.yaml")
+    with pytest.raises(ScenarioError, match="line 2"):
+        load_scenario(write(tmp_path, "name: x\nload: a: b\n"))
+    with pytest.raises(ScenarioError, match="top level must be a mapping"):
+        load_scenario(write(tmp_path, "- just a list\n"))
+
+
+def test_duplicate_fault_ids(tmp_path):
+    text = GOOD.replace("id: crash", "id: f1")
+    with pytest.raises(ScenarioError, match="used twice"):
+        load_scenario(write(tmp_path, text))
+
+
+def test_shipped_scenarios_all_validate():
+    root = Path(__file__).resolve().parents[3] / "scenarios"
+    files = sorted(root.glob("*.yaml"))
+    assert files, "no scenarios shipped"
+    for f in files:
+        load_scenario(f)
