@@ -1,0 +1,92 @@
+"""Assembles the bureau: FastAPI app, ledger lifecycle, fault middleware, error handlers.
+
+``create_app(settings)`` is what the CLI serves and what tests mount in-process::
+
+    FaultMiddleware (faults + request log, /api/ only)
+      └── FastAPI: /api/v1 (api.py), /admin (admin.py), /health
+            └── service.Bureau ── ledger.Ledger (SQLite, group-commit writer thread)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from fakes.bureau import admin, api
+from fakes.bureau.errors import ApiError, code_for_status
+from fakes.bureau.faults.board import FaultBoard
+from fakes.bureau.faults.middleware import FaultMiddleware
+from fakes.bureau.http import error_response, json_response
+from fakes.bureau.ledger import Ledger
+from fakes.bureau.requestlog import RequestLog
+from fakes.bureau.rules import Problem
+from fakes.bureau.service import Bureau
+from fakes.bureau.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    ledger = Ledger(settings.db_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = ledger.open()
+        ledger.start(asyncio.get_running_loop())
+        app.state.bureau = Bureau(settings, ledger, state)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            ledger.close()
+
+    app = FastAPI(title="invoice-chaos fake tax bureau (数电票 platform model)", version="1",
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.ready = False
+    app.state.board = board = FaultBoard(settings.seed)
+    app.state.requestlog = log = RequestLog(ledger)
+    app.include_router(api.router)
+    app.include_router(admin.router)
+
+    @app.get("/health", include_in_schema=False)
+    async def health(request: Request) -> Response:
+        if not request.app.state.ready:
+            return json_response({"status": "starting"}, 503)
+        return json_response({"status": "ok"})
+
+    _install_error_handlers(app)
+    # A separate RNG for latency jitter keeps the probability draws reproducible per seed.
+    jitter_rng = random.Random(settings.seed + 1)
+    app.add_middleware(FaultMiddleware, board=board, log=log, rng_jitter=jitter_rng.random)  # type: ignore[arg-type]
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = f"{request.method} {request.url.path}: {exc.detail}"
+        return error_response(ApiError(exc.status_code, code_for_status(exc.status_code), message,
+                                       headers=getattr(exc, "headers", None)))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_params(request: Request, exc: RequestValidationError) -> Response:
+        problems = [Problem(".".join(str(p) for p in e.get("loc", ())), "INVALID", str(e.get("msg", "invalid")))
+                    for e in exc.errors()]
+        return error_response(ApiError(422, "VALIDATION_FAILED", "the request parameters are invalid",
+                                       details=problems))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        # Never a traceback in a body; the server log keeps it.
+        return error_response(ApiError(500, "INTERNAL_ERROR", f"internal error ({type(exc).__name__})"))

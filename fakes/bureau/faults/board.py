@@ -1,0 +1,71 @@
+"""The active fault list, the seeded RNG, and the choice of faults acting on one request.
+
+Probability is drawn per request and per matching fault, in list order, from one
+``random.Random(seed)``: the same seed and the same request order give the same decisions.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fakes.bureau.faults.specs import Fault
+
+
+@dataclass
+class _Window:
+    """A one-second fixed window for ``rate_limit`` (fault index -> window)."""
+
+    second: int = -1
+    count: int = 0
+
+
+@dataclass
+class FaultBoard:
+    seed: int
+    faults: list[Fault] = field(default_factory=list)
+    _rng: random.Random = field(init=False)
+    _windows: dict[int, _Window] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def replace(self, faults: list[Fault]) -> None:
+        self.faults = list(faults)
+        self._windows = {}
+
+    def clear(self) -> None:
+        self.replace([])
+
+    def reseed(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def stored(self) -> list[dict[str, Any]]:
+        return [dict(f.stored) for f in self.faults]
+
+    def acting(self, method: str, path: str) -> list[Fault]:
+        """The faults that act on this request: matching, and drawn under their probability."""
+        if not self.faults:
+            return []
+        chosen = []
+        for fault in self.faults:
+            if not fault.matches(method, path):
+                continue
+            if fault.probability < 1 and self._rng.random() >= fault.probability:
+                continue
+            chosen.append(fault)
+        return chosen
+
+    def over_rate(self, fault: Fault) -> bool:
+        """Whether a ``rate_limit`` fault refuses this request (beyond ``rps`` in this second)."""
+        rps = fault.params["rps"]
+        if rps <= 0:
+            return True
+        second = int(time.monotonic())
+        window = self._windows.setdefault(fault.index, _Window())
+        if window.second != second:
+            window.second, window.count = second, 0
+        window.count += 1
+        return window.count > rps

@@ -1,0 +1,164 @@
+"""The ASGI middleware that applies bureau faults to ``/api/v1`` and records every request.
+
+For each public request: pick the acting faults (``board.acting``), then, in this order::
+
+    latency (sleep) -> maintenance | rate_limit | error | false_duplicate | malformed(before)
+        (the first of these in list order answers, nothing reaches the handler)
+    -> handler (commits) -> ghost_commit (hold hang_s, answer the error) -> malformed(after)
+
+``/health`` and ``/admin`` never see a fault. Every ``/api/`` request becomes one line of the
+request log, with the status actually answered (``null`` when none was) and the fault kinds
+that acted on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fakes.bureau.errors import code_for_status, dumps, error_bytes
+from fakes.bureau.faults.board import FaultBoard
+from fakes.bureau.faults.hooks import ACTING
+from fakes.bureau.faults.specs import Fault
+from fakes.bureau.requestlog import RequestLog
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+NGINX_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
+             b"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, board: FaultBoard, log: RequestLog, rng_jitter: Callable[[], float]) -> None:
+        self.app = app
+        self.board = board
+        self.log = log
+        self.jitter = rng_jitter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        entry = self.log.begin(scope)
+        acting = self.board.acting(scope["method"], scope["path"])
+        scope[ACTING] = acting
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+            await send(message)
+
+        try:
+            if acting:
+                await self._faulted(scope, receive, tracking_send, acting, entry.faults)
+            else:
+                await self.app(scope, receive, tracking_send)
+        finally:
+            self.log.finish(scope, entry)
+
+    async def _faulted(self, scope: Scope, receive: Receive, send: Send, acting: list[Fault], kinds: list[str]) -> None:
+        delay_ms = 0.0
+        for fault in acting:
+            if fault.kind == "latency":
+                jitter = fault.params["jitter_ms"] * (2 * self.jitter() - 1)
+                delay_ms += max(0.0, fault.params["ms"] + jitter)
+                kinds.append("latency")
+        if delay_ms > 0:
+            await asyncio.sleep(delay_ms / 1000)
+        for fault in acting:
+            answer = self._refusal(scope, fault)
+            if answer is not None:
+                kinds.append(fault.kind)
+                await _respond(send, *answer)
+                return
+        ghost = next((f for f in acting if f.kind == "ghost_commit"), None)
+        broken = next((f for f in acting if f.kind == "malformed_response"), None)
+        if ghost is None and broken is None:
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = await _capture(self.app, scope, receive)
+        if ghost is not None:
+            kinds.append("ghost_commit")
+            if ghost.params["hang_s"]:
+                await asyncio.sleep(ghost.params["hang_s"])
+            status = ghost.params["status"]
+            body = error_bytes(code_for_status(status), "the request could not be completed (upstream timeout)")
+            headers = _replace(headers, b"content-type", b"application/json")
+        if broken is not None:
+            kinds.append("malformed_response")
+            status, headers, body = _malform(broken, status, headers, body)
+        await _respond(send, status, headers, body)
+
+    def _refusal(self, scope: Scope, fault: Fault) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """An answer given instead of handling the request, or None when this fault lets it through."""
+        kind, p = fault.kind, fault.params
+        if kind == "maintenance":
+            return 503, _json_headers(p["retry_after"]), error_bytes(
+                "MAINTENANCE", "系统升级维护中: the e-invoice service platform is under maintenance, retry later")
+        if kind == "rate_limit" and self.board.over_rate(fault):
+            return 429, _json_headers(p["retry_after"]), error_bytes(
+                "RATE_LIMITED", "当前访问请求较多，请稍后重试: too many requests, slow down")
+        if kind == "error":
+            status = p["status"]
+            return status, _json_headers(), error_bytes(code_for_status(status), f"injected failure ({status})")
+        if kind == "false_duplicate" and scope["method"] == "POST":
+            return 409, _json_headers(), error_bytes(
+                "DUPLICATE_REQUEST", "the request was already submitted", {"invoice_number": None})
+        if kind == "malformed_response" and p["when"] == "before":
+            normal = 201 if scope["method"] == "POST" else 200
+            return _malform(fault, normal, _json_headers(), dumps({"status": "ok"}))
+        return None
+
+
+def _json_headers(retry_after: int | None = None) -> list[tuple[bytes, bytes]]:
+    headers = [(b"content-type", b"application/json")]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    return headers
+
+
+def _replace(headers: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in headers if k.lower() != name] + [(name, value)]
+
+
+def _malform(fault: Fault, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+             ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    mode = fault.params["mode"]
+    status = fault.params["status"] or status
+    if mode == "truncated_json":
+        body = body[: max(1, len(body) // 2)]
+    elif mode == "html":
+        headers, body = _replace(headers, b"content-type", b"text/html"), NGINX_502
+    elif mode == "wrong_content_type":
+        headers = _replace(headers, b"content-type", b"text/plain; charset=utf-8")
+    elif mode == "empty":
+        body = b""
+    return status, headers, body
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Run the app to completion, keeping its answer instead of sending it."""
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    return int(start.get("status", 500)), headers, b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

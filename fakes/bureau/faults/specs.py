@@ -1,0 +1,181 @@
+"""Fault specifications: parse and validate a ``PUT /admin/faults`` list into typed faults.
+
+Every problem names its field (``faults[2].status``) and value, so a scenario author can fix it
+from the 422 alone. The stored form has every default filled in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fakes.bureau.rules import RATE_RE, Problem
+
+MODES = ("truncated_json", "html", "wrong_content_type", "empty")
+FIELD_PATH_RE = re.compile(r"[a-z_]+(\[\])?(\.[a-z_]+(\[\])?)*")
+METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
+COMMON = ("kind", "id", "probability", "match")
+
+Check = Callable[[str, Any], "str | None"]
+
+
+def _number(low: float, high: float | None = None) -> Check:
+    def check(path: str, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{path} must be a number, got {value!r}"
+        if value < low or (high is not None and value > high):
+            upper = f" and at most {high}" if high is not None else ""
+            return f"{path} must be at least {low}{upper}, got {value!r}"
+        return None
+    return check
+
+
+def _integer(low: int, high: int) -> Check:
+    def check(path: str, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"{path} must be an integer from {low} to {high}, got {value!r}"
+        return None
+    return check
+
+
+def _one_of(*allowed: str) -> Check:
+    def check(path: str, value: Any) -> str | None:
+        if value not in allowed:
+            return f"{path} must be one of {', '.join(allowed)}, got {value!r}"
+        return None
+    return check
+
+
+def _optional(inner: Check) -> Check:
+    def check(path: str, value: Any) -> str | None:
+        return None if value is None else inner(path, value)
+    return check
+
+
+def _rates(path: str, value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"{path} must be a non-empty list of rate strings like \"0.06\", got {value!r}"
+    for i, rate in enumerate(value):
+        if not isinstance(rate, str) or not RATE_RE.fullmatch(rate):
+            return f"{path}[{i}] must be a rate string like \"0.06\", got {rate!r}"
+    return None
+
+
+def _field_path(path: str, value: Any) -> str | None:
+    if not isinstance(value, str) or not FIELD_PATH_RE.fullmatch(value):
+        return f"{path} must be a field path like \"buyer.tax_id\" or \"lines[].unit\", got {value!r}"
+    return None
+
+
+_REQUIRED = object()
+# kind -> parameter -> (default or _REQUIRED, check)
+KINDS: dict[str, dict[str, tuple[Any, Check]]] = {
+    "latency": {"ms": (_REQUIRED, _number(0, 600_000)), "jitter_ms": (0, _number(0, 600_000))},
+    "error": {"status": (500, _integer(400, 599))},
+    "ghost_commit": {"status": (504, _integer(400, 599)), "hang_s": (None, _optional(_number(0, 3600)))},
+    "rate_limit": {"rps": (0, _number(0)), "retry_after": (1, _integer(0, 86_400))},
+    "maintenance": {"retry_after": (60, _integer(0, 86_400))},
+    "visibility_lag": {"seconds": (_REQUIRED, _number(0))},
+    "malformed_response": {"mode": (_REQUIRED, _one_of(*MODES)), "when": ("after", _one_of("after", "before")),
+                           "status": (None, _optional(_integer(100, 599)))},
+    "false_duplicate": {},
+    "policy_change": {"rates": (None, _optional(_rates)), "required_field": (None, _optional(_field_path))},
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One active fault: its stored form plus the fields the middleware reads on every request."""
+
+    index: int
+    kind: str
+    probability: float
+    method: str | None
+    path: str | None
+    params: Mapping[str, Any]
+    stored: Mapping[str, Any]
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (self.path is None or path.startswith(self.path))
+
+
+def parse_faults(value: Any) -> tuple[list[Fault], list[Problem]]:
+    """Faults from a JSON list, or the problems that make it invalid (each naming its field)."""
+    if not isinstance(value, list):
+        return [], [Problem("faults", "TYPE", f"the body must be a JSON list of faults, got {type(value).__name__}")]
+    faults: list[Fault] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(value):
+        fault = _parse_one(i, item, problems)
+        if fault is not None:
+            faults.append(fault)
+    return (faults if not problems else []), problems
+
+
+def _parse_one(i: int, item: Any, problems: list[Problem]) -> Fault | None:
+    at = f"faults[{i}]"
+    before = len(problems)
+
+    def bad(field: str, code: str, message: str) -> None:
+        problems.append(Problem(f"{at}.{field}" if field else at, code, message))
+
+    if not isinstance(item, dict):
+        bad("", "TYPE", f"{at} must be an object, got {item!r}")
+        return None
+    kind = item.get("kind")
+    if kind not in KINDS:
+        bad("kind", "UNKNOWN_KIND" if kind is not None else "REQUIRED",
+            f"{at}.kind {kind!r} must be one of {', '.join(KINDS)}")
+        return None
+    spec = KINDS[kind]
+    for key in item:
+        if key not in COMMON and key not in spec:
+            bad(key, "UNKNOWN_PARAMETER", f"{at}.{key} is not a parameter of {kind} (it takes: {', '.join(spec) or 'none'})")
+    fault_id = item.get("id")
+    if fault_id is not None and not isinstance(fault_id, str):
+        bad("id", "TYPE", f"{at}.id must be a string, got {fault_id!r}")
+    probability = item.get("probability", 1)
+    if (message := _number(0, 1)(f"{at}.probability", probability)) is not None:
+        bad("probability", "RANGE", message)
+    method, path = _parse_match(at, item.get("match"), bad)
+    params: dict[str, Any] = {}
+    for name, (default, check) in spec.items():
+        if name not in item or (item[name] is None and default is not _REQUIRED):
+            if default is _REQUIRED:
+                bad(name, "REQUIRED", f"{at}.{name} is required for {kind}")
+            params[name] = None if default is _REQUIRED else default
+            continue
+        if (message := check(f"{at}.{name}", item[name])) is not None:
+            bad(name, "INVALID", message)
+        params[name] = item[name]
+    if kind == "policy_change" and params.get("rates") is None and params.get("required_field") is None:
+        bad("rates", "REQUIRED", f"{at}: policy_change needs rates, required_field or both")
+    if len(problems) > before:
+        return None
+    match = None if method is None and path is None else {"method": method, "path": path}
+    stored = {"kind": kind, "id": fault_id, "probability": probability, "match": match, **params}
+    return Fault(i, kind, float(probability), method, path, params, stored)
+
+
+def _parse_match(at: str, match: Any, bad: Callable[[str, str, str], None]) -> tuple[str | None, str | None]:
+    if match is None:
+        return None, None
+    if not isinstance(match, dict):
+        bad("match", "TYPE", f"{at}.match must be an object like {{\"method\": \"POST\", \"path\": \"/api/v1/invoices\"}}")
+        return None, None
+    for key in match:
+        if key not in ("method", "path"):
+            bad(f"match.{key}", "UNKNOWN_PARAMETER", f"{at}.match.{key} is not allowed (only method and path)")
+    method, path = match.get("method"), match.get("path")
+    if method is not None:
+        if not isinstance(method, str) or method.upper() not in METHODS:
+            bad("match.method", "INVALID", f"{at}.match.method must be one of {', '.join(METHODS)}, got {method!r}")
+            method = None
+        else:
+            method = method.upper()
+    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+        bad("match.path", "INVALID", f"{at}.match.path must be a path prefix starting with /, got {path!r}")
+        path = None
+    return method, path

@@ -1,0 +1,62 @@
+"""HTTP plumbing shared by the public and admin routes: bounded JSON bodies and fast answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakes.bureau.errors import ApiError, dumps
+
+JSON = "application/json"
+
+
+def json_response(obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(dumps(obj), status_code=status, headers=dict(headers or {}), media_type=JSON)
+
+
+def error_response(exc: ApiError) -> Response:
+    return json_response(exc.body(), exc.status, exc.headers)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing with 413 as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The body parsed as a JSON object; 400 MALFORMED_REQUEST for anything else."""
+    raw = await read_body(request, limit)
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, "MALFORMED_REQUEST", f"the body is not valid JSON: {_short(exc)}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "MALFORMED_REQUEST", f"the body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def _too_large(size: int, limit: int) -> ApiError:
+    return ApiError(413, "PAYLOAD_TOO_LARGE", f"the body is {size} bytes or more; the limit is {limit} bytes")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:200]

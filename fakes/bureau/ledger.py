@@ -1,0 +1,259 @@
+"""The bureau's ledger: SQLite (WAL, synchronous=FULL) behind a group-commit writer thread.
+
+Handlers never touch the write connection. They hand rows to ``Ledger.submit_*``, which queue
+them for one writer thread; the thread drains everything queued, writes it in one transaction
+and commits (one fsync for many invoices), then resolves each row's future on the event loop.
+A 201 is sent only after that future resolves, so every 201 survives ``kill -9``::
+
+    handler --row--> queue --> writer thread: BEGIN; INSERT x N; COMMIT (fsync) --> futures
+
+Request-log rows ride along in the same batches without anyone waiting for them.
+Reads use short-lived connections of their own (WAL readers never block the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS invoices (
+    seq INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    seller_tax_id TEXT NOT NULL,
+    request_id TEXT,
+    external_id TEXT NOT NULL,
+    red_for TEXT,
+    status TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    record TEXT NOT NULL,
+    committed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invoices_external_id ON invoices (external_id);
+CREATE INDEX IF NOT EXISTS invoices_request_id ON invoices (request_id);
+CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+MAX_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    """One invoice to commit. ``record`` is the JSON record without ``status``."""
+
+    seq: int
+    number: str
+    seller_tax_id: str
+    request_id: str | None
+    external_id: str
+    red_for: str | None
+    digest: str
+    record: str
+    reverses: str | None = None  # a red invoice flips this blue invoice to ``reversed``
+
+
+@dataclass
+class LoadedState:
+    """What the bureau keeps in memory, rebuilt from the ledger at start-up."""
+
+    next_seq: int
+    invoices: int
+    dedup: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    reversed_by: dict[str, str] = field(default_factory=dict)
+
+
+_STOP = object()
+Resolver = Callable[[float | BaseException], None]
+
+
+def connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class Ledger:
+    """Owns the database file: schema, start-up state, the writer thread and read helpers."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.batches = 0
+        self.backlog = 0
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def open(self) -> LoadedState:
+        """Create the schema if needed and load the dedup index, reversals and sequence."""
+        conn = connect(self.path)
+        try:
+            conn.executescript(SCHEMA)
+            row = conn.execute("SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM invoices").fetchone()
+            hwm = conn.execute("SELECT value FROM meta WHERE key = 'hwm'").fetchone()
+            state = LoadedState(next_seq=max(row[0], hwm[0] if hwm else 0) + 1, invoices=row[1])
+            # The first invoice committed under a (seller, request_id) is the one replays return.
+            for seller, rid, number, digest in conn.execute(
+                "SELECT seller_tax_id, request_id, number, digest FROM invoices"
+                " WHERE request_id IS NOT NULL ORDER BY seq DESC"
+            ):
+                state.dedup[(seller, rid)] = (number, digest)
+            for red, blue in conn.execute("SELECT number, red_for FROM invoices WHERE red_for IS NOT NULL"):
+                state.reversed_by[blue] = red
+        finally:
+            conn.close()
+        return state
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer (SIGTERM path)."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    # --- writes (event-loop side) -----------------------------------------------------------
+
+    def submit_invoice(self, row: InvoiceRow) -> asyncio.Future[float]:
+        """Queue an invoice; the future resolves to its ``committed_at`` once it is durable."""
+        return self._submit(("invoice", row))
+
+    def submit_reset(self, hwm: int) -> asyncio.Future[float]:
+        return self._submit(("reset", hwm))
+
+    def barrier(self) -> asyncio.Future[float]:
+        """Resolves once everything queued before it is committed."""
+        return self._submit(("noop", None))
+
+    def log_request(self, line: str) -> None:
+        self._queue.put((("log", line), None))
+
+    def _submit(self, op: tuple[str, Any]) -> asyncio.Future[float]:
+        assert self._loop is not None, "Ledger.start() was not called"
+        fut: asyncio.Future[float] = self._loop.create_future()
+        self.backlog += 1
+        self._queue.put((op, fut))
+        return fut
+
+    # --- the writer thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn = connect(self.path)
+        stopping = False
+        try:
+            while not stopping:
+                batch = [self._queue.get()]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if any(item is _STOP for item in batch):
+                    stopping = True
+                    batch = [item for item in batch if item is not _STOP]
+                if batch:
+                    self._write(conn, batch)
+        finally:
+            conn.close()
+
+    def _write(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
+        committed_at = time.time()
+        futures = [fut for _, fut in batch if fut is not None]
+        outcome: float | BaseException = committed_at
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for (kind, payload), _ in batch:
+                if kind == "invoice":
+                    _insert(conn, payload, committed_at)
+                elif kind == "log":
+                    conn.execute("INSERT INTO requests (line) VALUES (?)", (payload,))
+                elif kind == "reset":
+                    conn.execute("DELETE FROM invoices")
+                    conn.execute("DELETE FROM requests")
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hwm', ?)", (payload,))
+            conn.execute("COMMIT")
+            self.batches += 1
+        except Exception as exc:  # noqa: BLE001 - every waiter must hear about a failed commit
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcome = exc
+        if futures and self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(_resolve, futures, outcome, self)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+    # --- reads (own connections; safe from any thread) ---------------------------------------
+
+    def read_one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        conn = self._reader()
+        row: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
+        return row
+
+    def read_all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return list(self._reader().execute(sql, params).fetchall())
+
+    def _reader(self) -> sqlite3.Connection:
+        # One reader per thread: sqlite3 connections must not be shared across threads.
+        local = _thread_local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or getattr(local, "path", None) != self.path:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=10000")
+            local.conn, local.path = conn, self.path
+        return conn
+
+    def iter_lines(self, sql: str, render: Callable[[tuple[Any, ...]], str]) -> Iterator[bytes]:
+        """Stream a table as NDJSON in chunks, from a private connection (run in a thread)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            cur = conn.execute(sql)
+            while rows := cur.fetchmany(1000):
+                yield "".join(render(r) + "\n" for r in rows).encode("utf-8", "backslashreplace")
+        finally:
+            conn.close()
+
+
+_thread_local = threading.local()
+
+
+def _insert(conn: sqlite3.Connection, row: InvoiceRow, committed_at: float) -> None:
+    conn.execute(
+        "INSERT INTO invoices (seq, number, seller_tax_id, request_id, external_id, red_for, status,"
+        " digest, record, committed_at) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)",
+        (row.seq, row.number, row.seller_tax_id, row.request_id, row.external_id, row.red_for,
+         row.digest, row.record, committed_at),
+    )
+    if row.reverses is not None:
+        conn.execute("UPDATE invoices SET status = 'reversed' WHERE number = ?", (row.reverses,))
+
+
+def _resolve(futures: list[asyncio.Future[float]], outcome: float | BaseException, ledger: Ledger) -> None:
+    ledger.backlog -= len(futures)
+    for fut in futures:
+        if fut.done():
+            continue
+        if isinstance(outcome, BaseException):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
+
+
+def record_with_status(record_json: str, status: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(record_json)
+    record["status"] = status
+    return record

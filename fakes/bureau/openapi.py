@@ -1,0 +1,131 @@
+"""The OpenAPI description of the public API, written as plain JSON Schema.
+
+Handlers parse bodies themselves (FastAPI/pydantic model validation would cost more than the
+durable write, and must not turn bad input into FastAPI's own error shape), so request and
+response schemas are declared here and attached with ``openapi_extra`` / ``responses``.
+Schemathesis fuzzes against this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MONEY = {"type": "string", "pattern": r"^-?\d{1,15}\.\d{2}$", "example": "106.00"}
+DECIMAL = {"type": "string", "pattern": r"^-?\d{1,15}(\.\d{1,8})?$", "example": "2"}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+REQUEST_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+PARTY = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"tax_id": {"type": ["string", "null"]}, "name": NAME},
+}
+LINE = {
+    "type": "object",
+    "required": ["name", "tax_code", "amount", "tax_rate", "tax_amount"],
+    "properties": {
+        "name": NAME,
+        "tax_code": {"type": "string", "pattern": r"^\d{19}$", "example": "3040201000000000000"},
+        "unit": {"type": ["string", "null"]},
+        "quantity": DECIMAL,
+        "unit_price": DECIMAL,
+        "amount": MONEY,
+        "tax_rate": {"type": "string", "example": "0.06"},
+        "tax_amount": MONEY,
+    },
+}
+ISSUE_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["external_id", "seller", "buyer", "lines", "total_amount", "total_tax", "total_with_tax"],
+    "properties": {
+        "request_id": REQUEST_ID,
+        "external_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "kind": {"type": "string", "enum": ["normal", "special"]},
+        "seller": PARTY,
+        "buyer": PARTY,
+        "lines": {"type": "array", "minItems": 1, "maxItems": 5000, "items": LINE},
+        "total_amount": MONEY,
+        "total_tax": MONEY,
+        "total_with_tax": MONEY,
+    },
+}
+RECORD: dict[str, Any] = {
+    "type": "object",
+    "required": ["invoice_number", "issued_at", "external_id", "kind", "seller", "buyer", "lines",
+                 "total_amount", "total_tax", "total_with_tax", "status"],
+    "properties": {
+        "invoice_number": {"type": "string", "pattern": r"^\d{20}$"},
+        "issued_at": {"type": "string", "format": "date-time"},
+        "request_id": {"type": ["string", "null"]},
+        "external_id": {"type": "string"},
+        "kind": {"type": "string", "enum": ["normal", "special"]},
+        "seller": {"type": "object"},
+        "buyer": {"type": "object"},
+        "lines": {"type": "array", "items": {"type": "object"}},
+        "total_amount": MONEY,
+        "total_tax": MONEY,
+        "total_with_tax": MONEY,
+        "status": {"type": "string", "enum": ["issued", "reversed"]},
+        "red_for": {"type": ["string", "null"]},
+        "reason": {"type": "string"},
+    },
+}
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "invoice_number": {"type": ["string", "null"]},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "code", "message"],
+                        "properties": {"field": {"type": "string"}, "code": {"type": "string"},
+                                       "message": {"type": "string"}},
+                    },
+                },
+            },
+        }
+    },
+}
+RED_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["reason"],
+    "properties": {"request_id": REQUEST_ID, "reason": {"type": "string", "enum": ["01", "02", "03", "04"]}},
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: _json(ERROR, "error") for s in statuses}
+
+
+ISSUE = {"requestBody": {"required": True, "content": {"application/json": {"schema": ISSUE_BODY}}}}
+RED_LETTER = {"requestBody": {"required": True, "content": {"application/json": {"schema": RED_BODY}}}}
+ISSUE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: _json(RECORD, "issued and durably committed"),
+    200: _json(RECORD, "replay of a known request_id (header Idempotent-Replayed: true)"),
+    **_errors(400, 409, 413, 422, 429, 500, 502, 503, 504),
+}
+RED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: _json(RECORD, "the red-letter invoice"),
+    200: _json(RECORD, "replay of a known request_id"),
+    **_errors(400, 404, 409, 413, 422, 429, 500, 502, 503, 504),
+}
+RECORD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _json(RECORD, "the invoice"),
+    **_errors(404, 429, 500, 502, 503, 504),
+}
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _json({"type": "object", "required": ["invoices"],
+                "properties": {"invoices": {"type": "array", "items": RECORD}}}, "matching invoices"),
+    **_errors(400, 429, 500, 502, 503, 504),
+}
