@@ -1,0 +1,52 @@
+"""The smoke scenario end to end on the local backend, with real services."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, cli, wait_no_processes
+
+pytestmark = pytest.mark.integration
+
+SUMMARY_KEYS = {"schema_version", "scenario", "seed", "verdict", "compromised", "compromised_reasons",
+                "requests", "latency_ms", "anomalies", "faults", "gates"}
+RUN_FILES = ["summary.json", "report.html", "report.md", "junit.xml", "history.parquet", "faults.jsonl",
+             "bureau-ledger.jsonl", "merchant-ledger.json", "scenario.resolved.yaml", "run.json"]
+
+
+def test_smoke_scenario_passes_and_writes_the_run_directory(run_dir: Path):
+    started = time.monotonic()
+    proc = cli("run", "scenarios/smoke.yaml", "--out", str(run_dir), timeout=120)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert elapsed < 60, f"smoke took {elapsed:.0f} s"
+    assert proc.stdout.strip().splitlines()[-1] == str(run_dir / "report.html")
+    for name in RUN_FILES:
+        assert (run_dir / name).exists(), name
+    assert list((run_dir / "logs").glob("*.log"))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["verdict"] == "pass" and summary["scenario"] == "smoke" and summary["seed"] == 7
+    assert set(summary["anomalies"]) == {"lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected"}
+    assert summary["requests"]["total"] >= 300
+    assert summary["requests"]["ok"] > 0
+    (fault,) = summary["faults"]
+    assert fault["id"] == "f1" and fault["kind"] == "down"
+    assert 5.5 <= fault["start_s"] <= 7.0 and 9.5 <= fault["end_s"] <= 11.0
+    assert fault["time_to_detect_s"] is not None
+    ledger = [json.loads(x) for x in (run_dir / "bureau-ledger.jsonl").read_text().splitlines()]
+    assert len(ledger) >= 300  # the SUT really issued through the proxy
+    assert not wait_no_processes(run_dir)
+
+
+def test_seed_override_and_sut_url_refuses_process_faults(tmp_path: Path):
+    scenario = tmp_path / "kill.yaml"
+    scenario.write_text((ROOT / "scenarios" / "smoke.yaml").read_text().replace(
+        "family: network\n    kind: down\n    target: bureau", "family: process\n    kind: kill\n    target: sut"))
+    proc = cli("run", str(scenario), "--sut-url", "http://127.0.0.1:9", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert "process faults on the SUT" in proc.stderr
