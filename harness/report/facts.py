@@ -13,10 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.recovery import drain_time, time_to_recover
 from harness.report.rundir import ANOMALY_KINDS, RunData
-
-RECOVERY_FRACTION = 0.9   # CONTRACT §4: back to 90% of the pre-fault median commit rate ...
-RECOVERY_HOLD_S = 3       # ... and staying there for 3 s
 
 
 @dataclass
@@ -69,30 +67,25 @@ def _num(v: Any) -> float | None:
 
 
 def detect_s(ops: pd.DataFrame, start: float) -> float | None:
-    """First operation invoked after the apply that did not end in a 201."""
+    """Vectorised ``harness.checks.recovery.time_to_detect`` over relative times."""
     after = ops[ops["t_invoke_s"] >= start]
-    bad = after[~((after["outcome"] == "ok") & (after["http_status"] == 201))]
-    return None if bad.empty else float(bad["t_invoke_s"].min() - start)
+    bad = after[after["http_status"].ne(201) | after["http_status"].isna()]
+    if bad.empty:
+        return None
+    first = bad.loc[bad["t_invoke_s"].idxmin()]
+    known = first["t_complete_s"] if first["t_complete_s"] == first["t_complete_s"] \
+        else first["t_invoke_s"]
+    return max(0.0, float(known) - start)
 
 
 def recover_s(commits: np.ndarray, start: float, end: float, horizon: float) -> float | None:
-    """From the revert until the commit rate holds >= 90% of its pre-fault median for 3 s."""
-    if start < 1 or len(commits) == 0:
-        return None
-    edges = np.arange(0.0, max(horizon, end) + 2.0, 1.0)
-    rate, _ = np.histogram(commits, bins=edges)
-    pre = rate[: int(start)]
-    target = RECOVERY_FRACTION * float(np.median(pre)) if len(pre) else 0.0
-    ok = rate >= target
-    for s in range(int(np.ceil(end)), len(rate) - RECOVERY_HOLD_S + 1):
-        if ok[s: s + RECOVERY_HOLD_S].all():
-            return max(0.0, float(s - end))
-    return None
+    # Relative times throughout: the load starts at 0.
+    return time_to_recover(start, end, commits.tolist(), 0.0, horizon)
 
 
 def drain_s(probes: pd.DataFrame, end: float) -> float | None:
-    after = probes[(probes["t_s"] >= end) & (probes["sut_pending"] == 0)]
-    return None if after.empty else float(after["t_s"].min() - end)
+    rows = probes.rename(columns={"t_s": "at"})[["at", "sut_pending"]].to_dict("records")
+    return drain_time(end, rows)
 
 
 def _fault_facts(data: RunData, horizon: float) -> list[FaultFacts]:
@@ -105,7 +98,7 @@ def _fault_facts(data: RunData, horizon: float) -> list[FaultFacts]:
         s = by_id.get(fid, {})
         start, end = _num(rec.get("start_s")), _num(rec.get("end_s"))
         det = _num(s["time_to_detect_s"]) if "time_to_detect_s" in s else (
-            detect_s(data.ops, start) if start is not None else None)
+            detect_s(data.load_ops, start) if start is not None else None)
         rec_s = _num(s["time_to_recover_s"]) if "time_to_recover_s" in s else (
             recover_s(data.commits_s, start, end, horizon)
             if start is not None and end is not None else None)
@@ -152,8 +145,8 @@ def build_facts(data: RunData, horizon: float) -> Facts:
         verdict=verdict,
         compromised=bool(s.get("compromised")),
         compromised_reasons=[str(r) for r in s.get("compromised_reasons") or []],
-        requests=s.get("requests") or _requests(data.ops),
-        latency_ms=s.get("latency_ms") or _latency(data.ops),
+        requests=s.get("requests") or _requests(data.load_ops),
+        latency_ms=s.get("latency_ms") or _latency(data.load_ops),
         anomalies=anomalies,
         faults=_fault_facts(data, horizon),
         gates=[g for g in s.get("gates") or [] if isinstance(g, dict)],

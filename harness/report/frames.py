@@ -31,7 +31,7 @@ def span_s(data: RunData) -> float:
             ends.append(float(v))
     if len(data.probes):
         ends.append(float(data.probes["t_s"].max()))
-    return max(ends)
+    return max(max(ends), 1.0)
 
 
 def bin_width(span: float) -> float:
@@ -50,12 +50,18 @@ def _index(span: float, width: float) -> pd.Index:
 
 
 def throughput(data: RunData, width: float, span: float) -> pd.DataFrame:
-    """Operations per second by outcome, binned by completion (invocation when never answered)."""
-    ops = data.ops
+    """Operations per second by outcome, binned by completion (invocation when never answered).
+
+    ``ok`` is split into ``issued`` (201) and ``deferred`` (202): a SUT that defers under a fault
+    looks healthy by outcome alone.
+    """
+    ops = data.load_ops
     t = ops["t_complete_s"].fillna(ops["t_invoke_s"])
-    frame = pd.DataFrame({"bin": _bins(t, width), "outcome": ops["outcome"]})
+    outcome = ops["outcome"].where(ops["outcome"] != "ok",
+                                   np.where(ops["http_status"] == 202, "deferred", "issued"))
+    frame = pd.DataFrame({"bin": _bins(t, width), "outcome": outcome})
     counts = frame.groupby(["bin", "outcome"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=["ok", "fail", "info"], fill_value=0)
+    counts = counts.reindex(columns=["issued", "deferred", "fail", "info"], fill_value=0)
     return counts.reindex(_index(span, width), fill_value=0).astype(float) / width
 
 
@@ -68,7 +74,7 @@ def commit_rate(data: RunData, width: float, span: float) -> pd.Series:
 
 def latency(data: RunData, width: float, span: float) -> pd.DataFrame:
     """p50 / p95 / p99 latency (ms) of answered operations, binned by invocation time."""
-    ops = data.ops[data.ops["latency_ms"].notna()]
+    ops = data.load_ops[data.load_ops["latency_ms"].notna()]
     cols = ["p50", "p95", "p99"]
     if ops.empty:
         return pd.DataFrame(columns=cols, index=_index(span, width), dtype=float)
@@ -80,7 +86,7 @@ def latency(data: RunData, width: float, span: float) -> pd.DataFrame:
 
 def error_kinds(data: RunData, width: float, span: float) -> pd.DataFrame:
     """Failed and indeterminate operations per second by error kind; rare kinds as "other"."""
-    bad = data.ops[data.ops["outcome"].isin(["fail", "info"])]
+    bad = data.load_ops[data.load_ops["outcome"].isin(["fail", "info"])]
     if bad.empty:
         return pd.DataFrame(index=_index(span, width), dtype=float)
     kind = bad["error"].fillna(bad["outcome"]).astype(str)

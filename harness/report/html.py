@@ -85,7 +85,9 @@ def evidence_view(facts: Facts, load_start: float | None) -> list[dict[str, Any]
         mcols, mrows = _table([merchant] if isinstance(merchant, dict) else [],
                               ("status", "invoice_number", "total_with_tax"), load_start)
         tables.append({"title": "the SUT's final ledger record", "columns": mcols, "rows": mrows})
-        hint = "; ".join(story.ANOMALY_MEANING.get(k, "") for k in kinds)
+        reasons = ev.get("reasons") if isinstance(ev.get("reasons"), dict) else {}
+        said = [str(r) for k in kinds for r in (reasons.get(k) or [])]
+        hint = "; ".join(said or [story.ANOMALY_MEANING.get(k, "") for k in kinds])
         out.append({"order_id": oid, "kinds": kinds, "hint": hint, "tables": tables})
     return out
 
@@ -97,6 +99,23 @@ def _error_table(ops: pd.DataFrame) -> list[tuple[str, str, str]]:
     counts = bad["error"].fillna(bad["outcome"]).astype(str).value_counts()
     total = max(len(ops), 1)
     return [(k, f"{n:,}", f"{100 * n / total:.2f}%") for k, n in counts.items()]
+
+
+def _availability(phases: Any) -> list[dict[str, str]]:
+    """summary.json's availability per phase (before / during each fault / after), as text."""
+    if not isinstance(phases, list):
+        return []
+    rows = []
+    for p in phases:
+        if not isinstance(p, dict):
+            continue
+        share = p.get("availability")
+        rows.append({"phase": str(p.get("phase", "")),
+                     "window": f"{_cell(p.get('start_s')) or 'start'}–{_cell(p.get('end_s')) or 'end'}",
+                     "operations": f"{p.get('operations', 0):,}",
+                     "availability": "–" if share is None else f"{100 * float(share):.1f}%",
+                     "low": share is not None and float(share) < 0.99})
+    return rows
 
 
 def _run_rows(run: dict[str, Any], run_dir: Path) -> list[tuple[str, str]]:
@@ -128,6 +147,6 @@ def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
         evidence=evidence, evidence_more=max(n_orders - len(evidence), 0),
         img={k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
         details=[(k, alt) for k, alt in DETAIL_PLOTS if k in images],
-        error_table=_error_table(ops), run_rows=_run_rows(run, run_dir),
+        error_table=_error_table(ops), availability=_availability(facts.availability), run_rows=_run_rows(run, run_dir),
         run_id=run.get("run_id", run_dir.name), started=started, run_dir=str(run_dir),
     )

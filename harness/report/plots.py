@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import matplotlib.transforms as mtransforms  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -22,8 +23,10 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from harness.report.facts import FaultFacts  # noqa: E402
 
-OUTCOME_COLOURS = {"ok": "#3a9a5b", "fail": "#d64541", "info": "#f0a030"}
-OUTCOME_LABELS = {"ok": "ok (201/202)", "fail": "fail (4xx/5xx)", "info": "indeterminate"}
+OUTCOME_COLOURS = {"issued": "#3a9a5b", "deferred": "#9fd8b0", "ok": "#3a9a5b",
+                   "fail": "#d64541", "info": "#f0a030"}
+OUTCOME_LABELS = {"issued": "issued (201)", "deferred": "deferred (202)", "ok": "ok",
+                  "fail": "failed (4xx/5xx)", "info": "indeterminate (timeout, reset)"}
 FAULT_COLOURS = ("#7b61ff", "#ff7f0e", "#1f9fd4", "#c2185b", "#607d8b")
 WIDTH_IN = 12.0
 
@@ -34,7 +37,8 @@ plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.rig
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    # Fixed margins, not bbox "tight": timeline plots stacked in the report then share x pixels.
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
     return buf.getvalue()
 
@@ -64,9 +68,17 @@ def shade_faults(ax: Axes, faults: Sequence[FaultFacts], span: float) -> None:
                 fontsize=8.5, color=colour, fontweight="bold", clip_on=False)
 
 
+def _legend(fig: Figure, ax: Axes, ncol: int) -> None:
+    # Below the x label in figure coordinates, so it never covers data, title or fault labels.
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, fontsize=9,
+               bbox_to_anchor=(0.5, 0.0))
+
+
 def _timeline_axes(title: str, ylabel: str, height: float = 3.2) -> tuple[Figure, Axes]:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    ax.set_title(title)
+    fig.subplots_adjust(left=0.065, right=0.985, top=1 - 0.42 / height, bottom=0.95 / height)
+    ax.set_title(title, pad=8)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("seconds since load start")
     ax.grid(axis="y", alpha=0.3)
@@ -80,7 +92,7 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
     bottom = np.zeros(len(tp))
     if tp.to_numpy().sum() == 0 and commits.sum() == 0:
         _empty(ax, "no operations recorded")
-    for col in ("ok", "fail", "info"):
+    for col in [c for c in ("issued", "deferred", "ok", "fail", "info") if c in tp]:
         vals = tp[col].to_numpy()
         ax.bar(tp.index, vals, width=width, bottom=bottom, align="edge", lw=0,
                color=OUTCOME_COLOURS[col], label=OUTCOME_LABELS[col])
@@ -92,7 +104,7 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
     ax.set_ylim(0, top * 1.25 + 1)
     ax.set_xlim(0, span)
     shade_faults(ax, faults, span)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, frameon=False)
+    _legend(fig, ax, 5)
     return _png(fig)
 
 
@@ -105,7 +117,10 @@ def latency_plot(lat: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -
             ax.plot(lat.index, lat[col], color=colour, lw=1.4, label=col,
                     drawstyle="steps-post")
         ax.set_yscale("log")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        _legend(fig, ax, 3)
     ax.set_xlim(0, span)
     shade_faults(ax, faults, span)
     return _png(fig)
@@ -125,7 +140,7 @@ def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
                    color=cmap(i % 10), label=str(col))
             bottom = bottom + vals
         ax.set_ylim(0, float(bottom.max()) * 1.25 + 0.5)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=8, frameon=False)
+        _legend(fig, ax, 8)
     ax.set_xlim(0, span)
     shade_faults(ax, faults, span)
     return _png(fig)
@@ -150,6 +165,7 @@ def recovery_plot(faults: Sequence[FaultFacts]) -> bytes:
     """Per fault: seconds to detect (from apply), to recover issuance and to drain (from revert)."""
     height = 1.2 + 0.55 * max(len(faults), 1)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+    fig.subplots_adjust(left=0.2, right=0.985, top=1 - 0.42 / height, bottom=0.3 / height)
     ax.set_title("Recovery per fault (seconds; detect from apply, recover and drain from revert)")
     if not faults:
         _empty(ax, "no faults in this run")
@@ -178,7 +194,8 @@ def recovery_plot(faults: Sequence[FaultFacts]) -> bytes:
 
 
 def anomaly_plot(counts: pd.Series) -> bytes:
-    fig, ax = plt.subplots(figsize=(WIDTH_IN / 2, 2.6))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.6))
+    fig.subplots_adjust(left=0.2, right=0.985, top=0.85, bottom=0.12)
     ax.set_title("Anomalies (orders)")
     vals = counts.to_numpy()
     colours = ["#d64541" if v else "#3a9a5b" for v in vals]

@@ -38,6 +38,13 @@ class RunData:
     missing: list[str] = field(default_factory=list)
 
     @property
+    def load_ops(self) -> pd.DataFrame:
+        """The load's operations: what CONTRACT §4 counts (the malformed phase is apart)."""
+        if self.ops.empty:
+            return self.ops
+        return self.ops[self.ops["kind"].fillna("issue") != "malformed"]
+
+    @property
     def load_end_s(self) -> float | None:
         start, end = self.run.get("load_start_at"), self.run.get("load_end_at")
         if isinstance(start, (int, float)) and isinstance(end, (int, float)):
@@ -134,28 +141,44 @@ def read_probes(run_dir: Path) -> pd.DataFrame:
     return df.apply(pd.to_numeric, errors="coerce").astype("float64")
 
 
-def read_commits(run_dir: Path, start: float) -> np.ndarray:
-    """Commit times (s from load start) of blue invoices in the bureau ledger, sorted."""
-    path = run_dir / "bureau-ledger.jsonl"
-    if not path.exists():
-        return np.empty(0)
-    times: list[float] = []
+def _epoch(values: pd.Series) -> np.ndarray:
+    """committed_at as epoch seconds, whether stored as numbers or RFC 3339 strings."""
+    num = pd.to_numeric(values, errors="coerce")
+    if num.notna().any() or values.isna().all():
+        return num.to_numpy(dtype=float)
+    dt = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    return dt.map(lambda d: d.timestamp() if d == d else np.nan).to_numpy(dtype=float)
+
+
+def _ledger_frame(path: Path) -> pd.DataFrame:
+    want = ["committed_at", "external_id", "red_for"]
     try:
         import pyarrow.json as pj
 
         table = pj.read_json(path)
-        cols = table.column_names
-        at = table.column("committed_at").to_numpy(zero_copy_only=False).astype(float)
-        red = (table.column("red_for").to_pandas().notna().to_numpy()
-               if "red_for" in cols else np.zeros(len(at), dtype=bool))
-        arr = at[~red & ~np.isnan(at)] - start
-        return np.sort(arr)
-    except Exception:  # mixed types or a torn last line: the slow tolerant path
-        for rec in read_jsonl(path):
-            at_v = rec.get("committed_at")
-            if isinstance(at_v, (int, float)) and not rec.get("red_for"):
-                times.append(float(at_v) - start)
-    return np.sort(np.asarray(times, dtype=float))
+        return table.select([c for c in want if c in table.column_names]).to_pandas()
+    except Exception:  # mixed types or a torn last line: the slow, tolerant path
+        return pd.DataFrame([{k: r.get(k) for k in want} for r in read_jsonl(path)],
+                            columns=want)
+
+
+def read_commits(run_dir: Path, start: float, order_ids: pd.Series | None = None) -> np.ndarray:
+    """Commit times (s from load start) of this run's blue invoices at the bureau, sorted.
+
+    "This run's" means an ``external_id`` the load placed, as the recovery figure counts them;
+    without operations every blue invoice counts.
+    """
+    path = run_dir / "bureau-ledger.jsonl"
+    if not path.exists():
+        return np.empty(0)
+    df = _ledger_frame(path)
+    if df.empty or "committed_at" not in df:
+        return np.empty(0)
+    keep = df["red_for"].isna().to_numpy().copy() if "red_for" in df else np.ones(len(df), bool)
+    if order_ids is not None and len(order_ids) and "external_id" in df:
+        keep &= df["external_id"].isin(order_ids).to_numpy()
+    at = _epoch(df["committed_at"])[keep] - start
+    return np.sort(at[~np.isnan(at)])
 
 
 def load_run(run_dir: Path) -> RunData:
@@ -172,4 +195,4 @@ def load_run(run_dir: Path) -> RunData:
     ops, start = read_operations(run_dir, start)
     return RunData(run_dir=run_dir, run=run, summary=summary, ops=ops,
                    faults=read_faults(run_dir), probes=read_probes(run_dir),
-                   commits_s=read_commits(run_dir, start), missing=missing)
+                   commits_s=read_commits(run_dir, start, ops["order_id"]), missing=missing)

@@ -272,15 +272,9 @@ def _write_meta(run_dir: Path, ops: pd.DataFrame, anomalies: dict[str, list[str]
     gates.append({"name": "recovers-from-f1", "metric": "faults.f1.time_to_recover_s",
                   "op": "<=", "threshold": 5, "value": faults[0]["time_to_recover_s"],
                   "passed": faults[0]["time_to_recover_s"] <= 5})
-    evidence = {oid: {"anomalies": [k for k, v in anomalies.items() if oid in v],
-                      "operations": ops[ops["order_id"] == oid].head(3).astype(object)
-                      .where(ops[ops["order_id"] == oid].head(3).notna(), None)
-                      .to_dict("records"),
-                      "bureau_invoices": [], "merchant_record": {"order_id": oid},
-                      "requests": [{"at": "2026-11-29T12:00:21+00:00", "method": "POST",
-                                    "path": "/api/v1/invoices", "external_id": oid,
-                                    "status": 504, "faults": ["ghost_commit"]}]}
+    evidence = {oid: _evidence(oid, [k for k, v in anomalies.items() if oid in v], ops)
                 for v in anomalies.values() for oid in v}
+    availability = _availability(ops, spec)
     summary = {
         "schema_version": 1, "scenario": spec.scenario, "seed": spec.seed,
         "verdict": "pass" if all(g["passed"] for g in gates) else "fail",
@@ -291,7 +285,52 @@ def _write_meta(run_dir: Path, ops: pd.DataFrame, anomalies: dict[str, list[str]
                        "max": round(float(lat.max()) if len(lat) else 0.0, 2)},
         "anomalies": {k: anomalies.get(k, []) for k in
                       ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")},
-        "faults": faults, "gates": gates, "evidence": evidence,
+        "faults": faults, "gates": gates, "availability": availability, "evidence": evidence,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False,
                                                      default=str))
+
+
+REASONS = {
+    "lost": "the SUT's ledger says issued, the bureau has no blue invoice",
+    "duplicate": "2 blue invoices at the bureau for this external_id",
+    "phantom": "the bureau issued an invoice; the SUT's ledger has no record of the order",
+    "stuck": "still pending in the SUT's ledger after the drain period",
+}
+
+
+def _evidence(oid: str, kinds: list[str], ops: pd.DataFrame) -> dict[str, Any]:
+    mine = ops[ops["order_id"] == oid]
+    records = mine.astype(object).where(mine.notna(), None).to_dict("records")
+    n_inv = {"duplicate": 2, "phantom": 1}.get(kinds[0], 0)
+    at = float(records[0]["invoke_at"]) if records else LOAD_START_AT
+    invoices = [{"invoice_number": f"2611{9000 + i:016d}", "request_id": f"M1-{oid[-6:]}-{i}",
+                 "status": "issued", "red_for": None, "total_with_tax": "106.00",
+                 "committed_at": at + 0.05 + 1.5 * i} for i in range(n_inv)]
+    merchant = None if "phantom" in kinds else {
+        "order_id": oid, "status": "pending" if "stuck" in kinds else "issued",
+        "invoice_number": None if "stuck" in kinds else f"2611{8000:016d}",
+        "total_with_tax": "106.00"}
+    requests = [{"at": f"2026-11-29T12:00:{21 + i:02d}+00:00", "method": "POST",
+                 "path": "/api/v1/invoices", "request_id": f"M1-{oid[-6:]}-{i}",
+                 "external_id": oid, "status": 504 if i == 0 else 201,
+                 "faults": ["ghost_commit"] if i == 0 else []} for i in range(max(n_inv, 1))]
+    return {"anomalies": kinds, "reasons": {k: [REASONS.get(k, k)] for k in kinds},
+            "operations": records, "bureau_invoices": invoices, "merchant_record": merchant,
+            "requests": requests}
+
+
+def _availability(ops: pd.DataFrame, spec: SyntheticRun) -> list[dict[str, Any]]:
+    t = ops["invoke_at"] - LOAD_START_AT
+    ok = ops["outcome"] == "ok"
+    phases: list[tuple[str, float | None, float | None]] = [("before", None, spec.faults[0].start_s)]
+    phases += [(f"during {f.id}", f.start_s, f.end_s) for f in spec.faults]
+    phases.append(("after", spec.faults[-1].end_s, None))
+    out = []
+    for name, lo, hi in phases:
+        sel = (t >= (lo if lo is not None else -1e18)) & (t < (hi if hi is not None else 1e18))
+        n = int(sel.sum())
+        out.append({"phase": name, "start_s": lo, "end_s": hi, "operations": n,
+                    "ok": int((sel & ok).sum()),
+                    "availability": round(float((sel & ok).sum()) / n, 4) if n else None})
+    return out

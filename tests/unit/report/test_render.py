@@ -22,3 +22,56 @@ def test_html_is_self_contained(run_dir: Path) -> None:
     text = render(run_dir).read_text()
     assert "<script src" not in text and "<link " not in text
     assert 'src="plots/' not in text
+
+
+def test_empty_directory_still_renders(tmp_path: Path) -> None:
+    html = render(tmp_path)
+    text = html.read_text()
+    assert "INCOMPLETE" in text and "Missing from the run directory" in text
+    assert 'name="run-completed"' in (tmp_path / "junit.xml").read_text()
+
+
+def test_operations_only_recomputes_figures(run_dir: Path) -> None:
+    """An interrupted run: only run.json, operations.jsonl, faults.jsonl and probes.jsonl."""
+    for name in ("summary.json", "history.parquet", "bureau-ledger.jsonl"):
+        (run_dir / name).unlink()
+    with open(run_dir / "operations.jsonl", "a") as fh:
+        fh.write('{"op_id": "torn", "kind": "iss')  # a torn last line from a crash
+    text = render(run_dir).read_text()
+    assert "INCOMPLETE" in text and "f1 ghost_commit" in text
+    md = (run_dir / "report.md").read_text()
+    assert "2,500 operations" in md
+
+
+def test_unreverted_fault_and_no_probes(run_dir: Path) -> None:
+    lines = (run_dir / "faults.jsonl").read_text().splitlines()
+    (run_dir / "faults.jsonl").write_text(lines[0].replace('"end_s": 30.01', '"end_s": null') + "\n")
+    (run_dir / "probes.jsonl").unlink()
+    render(run_dir)
+    assert "never reverted" in (run_dir / "junit.xml").read_text()
+
+
+def test_empty_operation_files(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    (tmp_path / "operations.jsonl").write_text("")
+    (tmp_path / "faults.jsonl").write_text("")
+    (tmp_path / "probes.jsonl").write_text("")
+    (tmp_path / "bureau-ledger.jsonl").write_text("")
+    (tmp_path / "summary.json").write_text("not json")
+    assert render(tmp_path).exists()
+
+
+def test_rfc3339_commit_times(run_dir: Path) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from harness.report.rundir import load_run
+
+    path = run_dir / "bureau-ledger.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines()]
+    for r in rows:
+        r["committed_at"] = datetime.fromtimestamp(r["committed_at"], UTC).isoformat()
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    data = load_run(run_dir)
+    assert len(data.commits_s) == len(rows)
+    assert 0 <= data.commits_s[0] < 1.0
