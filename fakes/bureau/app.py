@@ -32,7 +32,7 @@ from fakes.bureau.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
-    ledger = Ledger(settings.db_path)
+    ledger = Ledger(settings.db_path, settings.commit_batch)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

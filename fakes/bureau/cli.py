@@ -22,6 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-reset", action="store_true", help="allow POST /admin/reset")
     parser.add_argument("--max-body-bytes", type=str, default=str(5 * 1024 * 1024),
                         help="largest accepted body; bigger ones get 413 (default 5 MiB)")
+    parser.add_argument("--commit-batch", type=str, default="2000", help=argparse.SUPPRESS)
     parser.add_argument("--rates", default=None, help="rate table, e.g. 0.13,0.09,0.06,0.05,0.03,0.01,0")
 
 
@@ -62,6 +63,7 @@ def settings_from(args: argparse.Namespace) -> "Settings":  # noqa: F821 - impor
         allow_reset=bool(args.allow_reset),
         max_body_bytes=_int("--max-body-bytes", args.max_body_bytes, 1, 2**40),
         rates=rates,
+        commit_batch=_int("--commit-batch", args.commit_batch, 1, 100_000),
         admin_token=os.environ.get("BUREAU_ADMIN_TOKEN") or None,
     )
 

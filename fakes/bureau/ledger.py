@@ -84,8 +84,9 @@ def connect(path: str) -> sqlite3.Connection:
 class Ledger:
     """Owns the database file: schema, start-up state, the writer thread and read helpers."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, max_batch: int = MAX_BATCH) -> None:
         self.path = path
+        self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,7 +158,7 @@ class Ledger:
         try:
             while not stopping:
                 batch = [self._queue.get()]
-                while len(batch) < MAX_BATCH:
+                while len(batch) < self.max_batch:
                     try:
                         batch.append(self._queue.get_nowait())
                     except queue.Empty:

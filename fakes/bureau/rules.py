@@ -122,6 +122,10 @@ class _Checker:
         if not isinstance(value, str):
             self.add(path, "TYPE", f"{path} must be a string, got {_json_type(value)}")
             return None
+        if not value.isascii() and not _encodable(value):
+            # A lone surrogate (JSON "\ud800") cannot be stored or echoed as UTF-8.
+            self.add(path, "ENCODING", f"{path} {value!r} contains a lone surrogate; send valid Unicode text")
+            return None
         return value
 
     def name(self, obj: Mapping[str, Any], key: str, path: str) -> None:
@@ -153,6 +157,14 @@ class _Checker:
             self.add(path, "FORMAT", f"{path} {value!r} must be a decimal string with at most 8 fractional digits")
             return None
         return Decimal(value)
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_type(value: Any) -> str:

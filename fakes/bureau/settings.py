@@ -27,6 +27,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rates: tuple[str, ...] = DEFAULT_RATES
     admin_token: str | None = None
+    commit_batch: int = 2000  # invoices per fsync at most; 1 = commit per request (benchmarks)
     rate_set: frozenset[Decimal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
