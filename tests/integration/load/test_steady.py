@@ -1,0 +1,41 @@
+"""Steady load, closed and open: the smoke path the run engine depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.load.conftest import run_load
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+
+@pytest.mark.parametrize("model", ["open", "closed"])
+def test_steady_rate_and_records(model: str, fake_sut: Callable[..., str], tmp_path: Path) -> None:
+    url = fake_sut()
+    run = run_load({"model": model, "shape": {"type": "steady", "target": 20, "duration_s": 4}}, url, tmp_path)
+    assert run.exit_code == 0
+    # Open: exactly the schedule. Closed: 20 users thinking 1 s against a ~1 ms endpoint.
+    tolerance = 0 if model == "open" else 2
+    assert all(abs(n - 20) <= tolerance for n in run.per_second()), run.per_second()
+    assert {op["outcome"] for op in run.ops} == {"ok"}
+    op = run.ops[0]
+    assert op["http_status"] == 201 and op["sut_status"] == "issued" and op["invoice_number"]
+    assert op["kind"] == "issue" and op["worker"] == "w0" and op["order"]["order_id"] == op["order_id"]
+    assert len({o["order_id"] for o in run.ops}) == len(run.ops)
+    assert run.driver.load_start_at is not None and run.driver.load_end_at is not None
+    assert 3.5 < run.driver.load_end_at - run.driver.load_start_at < 8
+
+
+def test_failures_and_indeterminate_outcomes(fake_sut: Callable[..., str], tmp_path: Path) -> None:
+    url = fake_sut(status=503)
+    run = run_load({"shape": {"type": "steady", "target": 10, "duration_s": 2}}, url, tmp_path / "a")
+    assert {(o["outcome"], o["error"], o["http_status"]) for o in run.ops} == {("fail", "http_503", 503)}
+    slow = fake_sut(delay_ms=3000)
+    run = run_load({"shape": {"type": "steady", "target": 5, "duration_s": 2}, "timeout_s": 0.5}, slow, tmp_path / "b")
+    assert {(o["outcome"], o["error"], o["http_status"]) for o in run.ops} == {("info", "timeout", None)}
+    dead = "http://127.0.0.1:1"
+    run = run_load({"shape": {"type": "steady", "target": 5, "duration_s": 1}}, dead, tmp_path / "c")
+    assert {(o["outcome"], o["error"]) for o in run.ops} == {("info", "refused")}
