@@ -1,0 +1,175 @@
+"""compare.html, compare.md, compare.json and plots for `invoice-chaos compare`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from harness.report import bootstrap, frames, plots
+from harness.report.compare import METRICS, Comparison, RunSet
+
+plt = plots.plt
+SET_COLOURS = ("#3a7bd5", "#d64541", "#3a9a5b", "#f0a030", "#7b61ff", "#607d8b", "#c2185b")
+PANEL_METRICS = ("anomalies", "recover_s", "error_rate", "p99_ms")
+
+
+@dataclass(frozen=True)
+class Settings:
+    alpha: float
+    min_change: float
+    rank_by: tuple[str, ...]
+    n_boot: int
+    seed: int
+
+
+def fmt(metric: str, v: float | None) -> str:
+    if v is None or v != v:
+        return "–"
+    if metric.endswith("_rate"):
+        return f"{100 * v:.2f}%"
+    if metric.endswith("_ms"):
+        return f"{v:,.1f} ms"
+    if metric.endswith("_s"):
+        return f"{v:.2f} s"
+    return f"{v:g}"
+
+
+def _ci_text(metric: str, s: RunSet, st: Settings) -> str:
+    iv = bootstrap.mean_interval(s.values(metric), alpha=st.alpha, n_boot=st.n_boot, seed=st.seed)
+    return "" if iv is None else f"[{fmt(metric, iv[0])}, {fmt(metric, iv[1])}]"
+
+
+def metrics_plot(sets: list[RunSet], st: Settings) -> bytes:
+    fig, axes = plt.subplots(1, len(PANEL_METRICS), figsize=(plots.WIDTH_IN, 3.0))
+    fig.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.3, wspace=0.35)
+    fig.suptitle("Per run set: mean over repeats (bar), each repeat (dot); lower is better",
+                 x=0.05, ha="left", fontweight="bold")
+    x = np.arange(len(sets))
+    for ax, metric in zip(axes, PANEL_METRICS):
+        means = [s.mean(metric) for s in sets]
+        ax.bar(x, [0 if m != m else m for m in means],
+               color=[SET_COLOURS[i % len(SET_COLOURS)] for i in range(len(sets))], alpha=0.8)
+        for i, s in enumerate(sets):
+            vals = s.values(metric)
+            ax.scatter([i] * len(vals), vals, color="#222", s=10, zorder=3)
+        ax.set_title(METRICS[metric].split(" (")[0], fontsize=9.5)
+        ax.set_xticks(x, [s.label for s in sets], rotation=20, ha="right", fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    return plots._png(fig)
+
+
+def timeline_plot(sets: list[RunSet]) -> bytes:
+    """Invoices committed at the bureau per second, first repeat of each set, faults shaded."""
+    fig, ax = plots._timeline_axes("Real issuance: invoices committed at the bureau per second "
+                                   "(first repeat of each)", "invoices / s", 3.4)
+    span = max([frames.span_s(s.repeats[0].data) for s in sets if s.repeats] + [1.0])
+    width = frames.bin_width(span)
+    for i, s in enumerate(sets):
+        if not s.repeats:
+            continue
+        rate = frames.commit_rate(s.repeats[0].data, width, span)
+        ax.step(rate.index, rate.to_numpy(), where="post", lw=1.4,
+                color=SET_COLOURS[i % len(SET_COLOURS)], label=s.label)
+    ax.set_xlim(0, span)
+    if sets and sets[0].repeats:
+        plots.shade_faults(ax, sets[0].repeats[0].facts.faults, span)
+    plots._legend(fig, ax, min(len(sets), 5))
+    return plots._png(fig)
+
+
+def regression_plot(rows: list[Comparison], label: str) -> bytes:
+    """Relative change of each metric against the baseline, with its interval."""
+    usable = [r for r in rows if r.interval is not None and r.baseline not in (0.0,)
+              and r.baseline == r.baseline]
+    height = 1.0 + 0.32 * max(len(usable), 1)
+    fig, ax = plt.subplots(figsize=(plots.WIDTH_IN, height))
+    fig.subplots_adjust(left=0.22, right=0.98, top=1 - 0.45 / height, bottom=0.45 / height)
+    ax.set_title(f"{label} against the baseline: change in % of the baseline, with interval")
+    for i, r in enumerate(usable):
+        iv = r.interval
+        assert iv is not None
+        scale = 100.0 / abs(r.baseline)
+        colour = "#d64541" if r.regression else "#3a9a5b" if r.improvement else "#777"
+        ax.errorbar(iv.estimate * scale, i, xerr=[[(iv.estimate - iv.low) * scale],
+                                                  [(iv.high - iv.estimate) * scale]],
+                    fmt="o", color=colour, capsize=3)
+    ax.axvline(0, color="#222", lw=1)
+    ax.set_yticks(range(len(usable)), [r.metric for r in usable])
+    ax.invert_yaxis()
+    ax.set_xlabel("% change (right = worse)")
+    ax.grid(axis="x", alpha=0.3)
+    return plots._png(fig)
+
+
+def _row(s: RunSet, rank: int, st: Settings) -> dict[str, Any]:
+    verdicts = [r.facts.verdict for r in s.repeats]
+    return {"rank": rank, "label": s.label, "path": str(s.path), "repeats": len(s.repeats),
+            "passed": sum(v == "pass" for v in verdicts), "censored": s.censored,
+            "means": {m: s.mean(m) for m in METRICS},
+            "cells": {m: fmt(m, s.mean(m)) for m in METRICS},
+            "cis": {m: _ci_text(m, s, st) for m in METRICS}}
+
+
+def _cmp_row(c: Comparison) -> dict[str, Any]:
+    iv = c.interval
+    rel = c.relative
+    return {"metric": c.metric, "baseline": fmt(c.metric, c.baseline),
+            "candidate": fmt(c.metric, c.candidate),
+            "change": "–" if rel is None else f"{100 * rel:+.1f}%",
+            "interval": "–" if iv is None else
+            f"[{fmt(c.metric, iv.low)}, {fmt(c.metric, iv.high)}]".replace("[-", "[−"),
+            "result": "REGRESSION" if c.regression else "improved" if c.improvement
+            else "no significant change", "regression": c.regression, "note": c.note}
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("harness.report", "templates"),
+                          autoescape=jinja2.select_autoescape(["html", "j2"]),
+                          undefined=jinja2.StrictUndefined)
+
+
+def write_outputs(out: Path, ranked: list[RunSet], baseline: RunSet | None,
+                  results: dict[str, list[Comparison]], st: Settings) -> Path:
+    """Write compare.html, compare.md, compare.json and plots/ into ``out``; return the HTML."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plots").mkdir(exist_ok=True)
+    everything = ([baseline] if baseline else []) + ranked
+    images = {"metrics": metrics_plot(everything, st), "timeline": timeline_plot(everything)}
+    for i, (label, rows) in enumerate(results.items()):
+        images[f"regression-{i + 1}"] = regression_plot(rows, label)
+    for name, png in images.items():
+        (out / "plots" / f"{name}.png").write_bytes(png)
+    rows = [_row(s, i + 1, st) for i, s in enumerate(ranked)]
+    base_row = _row(baseline, 0, st) if baseline else None
+    cmp_rows = {label: [_cmp_row(c) for c in cs] for label, cs in results.items()}
+    regressed = [label for label, cs in results.items() if any(c.regression for c in cs)]
+    ctx = {"rows": rows, "base": base_row, "cmp": cmp_rows, "regressed": regressed,
+           "metrics": METRICS, "st": st, "mode": "regression" if baseline else "vendors",
+           "img": {k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
+           "regression_imgs": [f"regression-{i + 1}" for i in range(len(results))]}
+    html = out / "compare.html"
+    html.write_text(_ENV.get_template("compare.html.j2").render(**ctx), encoding="utf-8")
+    (out / "compare.md").write_text(_ENV.get_template("compare.md.j2").render(**ctx),
+                                    encoding="utf-8")
+    (out / "compare.json").write_text(json.dumps(_clean({
+        "mode": ctx["mode"], "alpha": st.alpha, "min_change": st.min_change,
+        "rank_by": list(st.rank_by), "bootstrap": {"resamples": st.n_boot, "seed": st.seed},
+        "baseline": base_row, "ranking": rows, "comparisons": cmp_rows,
+        "regressed": regressed}), indent=1, ensure_ascii=False), encoding="utf-8")
+    return html
