@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "run": "harness.commands.run",
     "validate": "harness.commands.validate",
     "report": "harness.commands.report",
+    "compare": "harness.commands.compare",
     "bureau": "fakes.bureau.cli",
     "merchant": "fakes.merchant.cli",
     "proxy": "harness.proxy.cli",
