@@ -31,11 +31,21 @@ class ProxyServer:
         self.port = port
         self.api = Api(SeedSource(seed))
         self._server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.Task[None]] = set()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients.add(task)     # tracked so close() ends idle keep-alive connections
+        try:
+            await serve_connection(reader, writer, self.api.handle)
+        finally:
+            self._clients.discard(task)
 
     async def start(self) -> None:
         """Bind the API address (OSError when it cannot) and start answering."""
         self._server = await asyncio.start_server(
-            lambda r, w: serve_connection(r, w, self.api.handle), self.host, self.port,
+            self._client, self.host, self.port,
             reuse_address=True)
         sock = self._server.sockets[0]
         self.port = int(sock.getsockname()[1])
@@ -68,6 +78,10 @@ class ProxyServer:
             self._server.close()
             self._server = None
         self.api.close_all()
+        for task in list(self._clients):
+            task.cancel()
+        if self._clients:
+            await asyncio.wait(list(self._clients), timeout=2)
 
     async def serve(self, stop: asyncio.Event) -> None:
         await self.start()
