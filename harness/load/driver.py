@@ -82,6 +82,11 @@ class LoadDriver:
         self._stopped = False
 
     @property
+    def pgid(self) -> int | None:
+        """The process group of the Locust processes (None before ``start``)."""
+        return self._pgid
+
+    @property
     def duration_s(self) -> float:
         return total_duration(self.config.shape)
 
@@ -194,12 +199,29 @@ class LoadDriver:
         return None
 
     def _summarise(self) -> None:
-        lag = [e for e in self.stats.events if e.get("event") == "open_model_lag"]
-        if lag:
+        facts = self.summary()
+        if facts["open_model_lag_s"]:
             self._note(
-                f"open model fell behind its schedule in {len(lag)} worker-seconds "
-                f"(max lag {max(e['max_lag_s'] for e in lag):.2f} s): the load was not open then"
+                f"open model fell behind its schedule in {facts['open_model_lag_s']} worker-seconds "
+                f"(max lag {facts['max_lag_s']:.2f} s, {facts['unsent']} arrivals never sent): "
+                "the load was not open then"
             )
+
+    def summary(self) -> dict[str, Any]:
+        """What the load did, from load-stats.jsonl: ``sent``, ``interrupted`` (cut off by a
+        stop), ``unsent`` (open-model arrivals dropped at the end of the shape),
+        ``open_model_lag_s`` (worker-seconds behind schedule) and ``max_lag_s``. A run whose
+        open load lagged should be reported as compromised."""
+        self.stats.poll()
+        lag = [e for e in self.stats.events if e.get("event") == "open_model_lag"]
+        ends = [e for e in self.stats.events if e.get("event") == "worker_end"]
+        return {
+            "sent": sum(int(e.get("sent", 0)) for e in ends),
+            "interrupted": sum(int(e.get("interrupted", 0)) for e in ends),
+            "unsent": sum(int(e.get("unsent", 0)) for e in ends),
+            "open_model_lag_s": len(lag),
+            "max_lag_s": max((float(e["max_lag_s"]) for e in lag), default=0.0),
+        }
 
     def lag_events(self) -> list[dict[str, Any]]:
         """``open_model_lag`` events recorded so far (empty when the load stayed open)."""

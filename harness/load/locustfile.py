@@ -50,6 +50,7 @@ class Node:
         self.stats = StatsLog(STATS_PATH, worker)
         self.sent = 0
         self.interrupted = 0
+        self.unsent = 0  # open model: arrivals never sent because the shape ended first
         self.stopping = False
         self.pool: Pool | None = None
         self._flusher = gevent.spawn(self._flush_every_second)
@@ -156,9 +157,15 @@ class ArrivalUser(FastHttpUser):
         cap = CONFIG.in_flight_cap()
         node.pool = pool = Pool(cap)
         lag = _LagWindow(node, cap)
+        end = total_duration(CONFIG.shape) + CONFIG.lag_tolerance_s
         while not node.stopping:
             due = clock.next_due()
             if due is None:
+                break
+            if time.time() - node.t0 > end:
+                # The shape is over: arrivals still queued behind a full pool are dropped, not
+                # sent after the load window; worker_end reports how many.
+                node.unsent = 1 + sum(1 for _ in iter(clock.next_due, None))
                 break
             delay = node.t0 + due - time.time()
             if delay > 0:
@@ -253,7 +260,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if not isinstance(runner, WorkerRunner):
         t0 = time.time()
-        StatsLog(STATS_PATH, "master").emit("load_start", duration_s=total_duration(CONFIG.shape), model=CONFIG.model)
+        StatsLog(STATS_PATH, "master").emit("load_start", at=t0, duration_s=total_duration(CONFIG.shape), model=CONFIG.model)
         gevent.spawn(_ticker, environment, t0)
         if isinstance(runner, MasterRunner):
             # Sent before the spawn message on the same socket, so workers have it at test_start.
@@ -288,7 +295,10 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     node = NODE
     if node is not None:
         due = cumulative(CONFIG.shape, time.time() - node.t0) / max(1, JOB.workers) if CONFIG.model == "open" else None
-        node.stats.emit("worker_end", sent=node.sent, due=None if due is None else round(due, 1), interrupted=node.interrupted)
+        node.stats.emit(
+            "worker_end", sent=node.sent, due=None if due is None else round(due, 1),
+            interrupted=node.interrupted, unsent=node.unsent,
+        )
         node.close()
     if not isinstance(environment.runner, WorkerRunner):
         StatsLog(STATS_PATH, "master").emit("load_end")
