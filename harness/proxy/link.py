@@ -48,7 +48,7 @@ class Link:
     # -- toxics attached live ----------------------------------------------------------------
     def _rng(self, toxic: Toxic) -> random.Random:
         return self.conn.proxy.seeds.stream(
-            self.conn.proxy.name, toxic.name, self.conn.index, self.direction, toxic.uid)
+            self.conn.proxy.name, toxic.name, self.conn.index, self.direction)
 
     def attach(self, toxic: Toxic) -> None:
         state = ToxicState(self, self._rng(toxic))

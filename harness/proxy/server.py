@@ -39,6 +39,8 @@ class ProxyServer:
         self._clients.add(task)     # tracked so close() ends idle keep-alive connections
         try:
             await serve_connection(reader, writer, self.api.handle)
+        except asyncio.CancelledError:
+            pass                    # shutting down: end quietly
         finally:
             self._clients.discard(task)
 
