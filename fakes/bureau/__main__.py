@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from fakes.bureau import cli
-from harness.errors import InputError
+from harness.errors import ChaosError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return cli.run(args)
-    except InputError as exc:
+    except ChaosError as exc:
         print(f"bureau: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from fakes.bureau import admin, api
 from fakes.bureau.errors import ApiError, code_for_status
@@ -76,8 +77,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = f"{request.method} {request.url.path}: {exc.detail}"
-        return error_response(ApiError(exc.status_code, code_for_status(exc.status_code), message,
-                                       headers=getattr(exc, "headers", None)))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(ApiError(exc.status_code, code_for_status(exc.status_code), message, headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError) -> Response:
@@ -90,3 +93,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def crash(request: Request, exc: Exception) -> Response:
         # Never a traceback in a body; the server log keeps it.
         return error_response(ApiError(500, "INTERNAL_ERROR", f"internal error ({type(exc).__name__})"))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)

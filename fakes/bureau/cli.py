@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+from types import FrameType
 from decimal import Decimal, InvalidOperation
 
-from harness.errors import InputError
+from harness.errors import EnvironmentFailure, InputError
 
 HELP = "Run the fake tax bureau (数电票 e-invoice platform model) with its admin and fault API."
 EXAMPLE = "invoice-chaos bureau --port 8000 --db bureau.db --seed 7 --allow-reset"
@@ -75,9 +77,24 @@ def run(args: argparse.Namespace) -> int:
 
     from fakes.bureau.app import create_app
 
-    # uvicorn handles SIGTERM/SIGINT: it stops accepting, finishes requests, runs the
-    # lifespan shutdown (the ledger commits what is queued), then returns.
+    class Server(uvicorn.Server):
+        """uvicorn re-raises a caught SIGTERM after its graceful stop; a stop asked for is a success."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            captured = getattr(self, "_captured_signals", None)
+            if sig == signal.SIGTERM and isinstance(captured, list) and sig in captured:
+                captured.remove(sig)
+
+    # On SIGTERM/SIGINT uvicorn stops accepting, finishes requests in flight, runs the lifespan
+    # shutdown (the ledger commits what is queued), then returns.
     config = uvicorn.Config(create_app(settings), host=args.host, port=port, access_log=False,
                             log_level="warning", lifespan="on")
-    uvicorn.Server(config).run()
-    return 0
+    server = Server(config)
+    try:
+        server.run()
+    except SystemExit:
+        if not server.started:  # uvicorn exits on a failed bind or startup
+            raise EnvironmentFailure(f"the bureau could not start on {args.host}:{port} (port in use?)") from None
+        raise
+    return 0 if server.started else 3
