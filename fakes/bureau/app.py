@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     _install_error_handlers(app)
     # A separate RNG for latency jitter keeps the probability draws reproducible per seed.
     jitter_rng = random.Random(settings.seed + 1)
-    app.add_middleware(FaultMiddleware, board=board, log=log, rng_jitter=jitter_rng.random)  # type: ignore[arg-type]
+    app.add_middleware(FaultMiddleware, board=board, log=log, rng_jitter=jitter_rng.random)
     return app
 
 

@@ -7,8 +7,14 @@ import os
 import signal
 from types import FrameType
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from typing import TYPE_CHECKING
 
 from harness.errors import EnvironmentFailure, InputError
+
+if TYPE_CHECKING:  # the real import stays inside run paths: `invoice-chaos --help` stays fast
+    from fakes.bureau.settings import Settings
 
 HELP = "Run the fake tax bureau (数电票 e-invoice platform model) with its admin and fault API."
 EXAMPLE = "invoice-chaos bureau --port 8000 --db bureau.db --seed 7 --allow-reset"
@@ -38,13 +44,16 @@ def _int(option: str, value: str, low: int, high: int) -> int:
     return number
 
 
-def settings_from(args: argparse.Namespace) -> "Settings":  # noqa: F821 - imported lazily below
+def settings_from(args: argparse.Namespace) -> Settings:
     from fakes.bureau.numbering import REGION_RE
     from fakes.bureau.rules import DEFAULT_RATES, RATE_RE
     from fakes.bureau.settings import Settings
 
     if not REGION_RE.fullmatch(args.region):
         raise InputError(f"--region {args.region!r} must be 2 digits, e.g. 11 (Beijing)")
+    db_dir = Path(args.db).resolve().parent
+    if not db_dir.is_dir():
+        raise InputError(f"--db {args.db!r}: the directory {str(db_dir)!r} does not exist")
     if args.dedup not in ("request_id", "none"):
         raise InputError(f"--dedup {args.dedup!r} must be request_id or none")
     rates: tuple[str, ...] = DEFAULT_RATES

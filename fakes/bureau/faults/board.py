@@ -60,7 +60,7 @@ class FaultBoard:
 
     def over_rate(self, fault: Fault) -> bool:
         """Whether a ``rate_limit`` fault refuses this request (beyond ``rps`` in this second)."""
-        rps = fault.params["rps"]
+        rps = float(fault.params["rps"])
         if rps <= 0:
             return True
         second = int(time.monotonic())

@@ -45,7 +45,8 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         entry = self.log.begin(scope)
-        acting = self.board.acting(scope["method"], scope["path"])
+        public = scope["path"] == "/api/v1" or scope["path"].startswith("/api/v1/")
+        acting = self.board.acting(scope["method"], scope["path"]) if public else []
         scope[ACTING] = acting
 
         async def tracking_send(message: Message) -> None:

@@ -213,3 +213,27 @@ def test_bearer_token(make_client: Any) -> None:
     assert client.get("/admin/stats", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/admin/stats", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert client.get("/health").status_code == 200
+
+
+def test_stored_list_round_trips(client: TestClient) -> None:
+    stored = put_faults(client, [{"kind": kind, **params} for kind, params in (
+        ("latency", {"ms": 0}), ("ghost_commit", {}), ("malformed_response", {"mode": "empty", "probability": 0}),
+        ("policy_change", {"required_field": "lines[].unit", "match": {"method": "GET"}}))])
+    assert put_faults(client, stored) == stored  # the harness PUTs back what it GETs
+
+
+def test_ghost_commit_on_red_letter(client: TestClient) -> None:
+    blue = issue(client).json()["invoice_number"]
+    put_faults(client, [{"kind": "ghost_commit", "status": 502, "match": {"path": f"{ISSUE}/"}}])
+    assert client.post(f"{ISSUE}/{blue}/red-letter", json={"reason": "01", "request_id": "RR"}).status_code == 502
+    client.delete("/admin/faults")
+    assert client.get(f"{ISSUE}/{blue}").json()["status"] == "reversed"
+    replay = client.post(f"{ISSUE}/{blue}/red-letter", json={"reason": "01", "request_id": "RR"})
+    assert replay.status_code == 200 and replay.json()["red_for"] == blue
+
+
+def test_faults_never_touch_admin_or_other_paths(client: TestClient) -> None:
+    put_faults(client, [{"kind": "error", "status": 500}])
+    assert client.get("/admin/stats").status_code == 200
+    assert client.get("/api/v2/anything").status_code == 404
+    assert client.get("/health").status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,8 @@ def test_bad_values_name_option_and_value(argv: tuple[str, ...], needle: str) ->
 def test_bad_port() -> None:
     with pytest.raises(InputError, match="--port '99999'"):
         cli.run(parse("--port", "99999"))
+
+
+def test_db_directory_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--db"):
+        cli.settings_from(parse("--db", str(tmp_path / "missing" / "b.db")))
