@@ -150,16 +150,24 @@ def _epoch(values: pd.Series) -> np.ndarray:
     return dt.map(lambda d: d.timestamp() if d == d else np.nan).to_numpy(dtype=float)
 
 
-def _ledger_frame(path: Path) -> pd.DataFrame:
-    want = ["committed_at", "external_id", "red_for"]
-    try:
-        import pyarrow.json as pj
+def _ledger_table(path: Path) -> Any:
+    """The three ledger columns the report needs, as a pyarrow table; None when unreadable.
 
-        table = pj.read_json(path)
-        return table.select([c for c in want if c in table.column_names]).to_pandas()
-    except Exception:  # mixed types or a torn last line: the slow, tolerant path
-        return pd.DataFrame([{k: r.get(k) for k in want} for r in read_jsonl(path)],
-                            columns=want)
+    An explicit schema lets pyarrow skip building the rest of each invoice (lines, parties),
+    which is most of the file; committed_at may be a number or an RFC 3339 string.
+    """
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    for at_type in (pa.float64(), pa.string()):
+        schema = pa.schema([("committed_at", at_type), ("external_id", pa.string()),
+                            ("red_for", pa.string())])
+        opts = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+        try:
+            return pj.read_json(path, parse_options=opts)
+        except Exception:  # wrong type guess, mixed types or a torn line: try the next way
+            continue
+    return None
 
 
 def read_commits(run_dir: Path, start: float, order_ids: pd.Series | None = None) -> np.ndarray:
@@ -168,16 +176,31 @@ def read_commits(run_dir: Path, start: float, order_ids: pd.Series | None = None
     "This run's" means an ``external_id`` the load placed, as the recovery figure counts them;
     without operations every blue invoice counts.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     path = run_dir / "bureau-ledger.jsonl"
     if not path.exists():
         return np.empty(0)
-    df = _ledger_frame(path)
-    if df.empty or "committed_at" not in df:
+    table = _ledger_table(path)
+    if table is None:  # the slow, tolerant path
+        rows = pd.DataFrame([{k: r.get(k) for k in ("committed_at", "external_id", "red_for")}
+                             for r in read_jsonl(path)],
+                            columns=["committed_at", "external_id", "red_for"])
+        mask = rows["red_for"].isna()
+        if order_ids is not None and len(order_ids):
+            mask &= rows["external_id"].isin(set(order_ids.dropna()))
+        at = _epoch(rows.loc[mask, "committed_at"].astype(object)) - start
+        return np.sort(at[~np.isnan(at)])
+    if table.num_rows == 0:
         return np.empty(0)
-    keep = df["red_for"].isna().to_numpy().copy() if "red_for" in df else np.ones(len(df), bool)
-    if order_ids is not None and len(order_ids) and "external_id" in df:
-        keep &= df["external_id"].isin(order_ids).to_numpy()
-    at = _epoch(df["committed_at"])[keep] - start
+    keep = pc.is_null(table.column("red_for"))
+    if order_ids is not None and len(order_ids):
+        wanted = pa.array(order_ids.dropna().astype(str).to_numpy(dtype=object), pa.string())
+        ext = pc.cast(table.column("external_id"), pa.string())
+        keep = pc.and_(keep, pc.fill_null(pc.is_in(ext, value_set=wanted), False))
+    at_col = table.column("committed_at").filter(keep).to_pandas()
+    at = _epoch(at_col) - start
     return np.sort(at[~np.isnan(at)])
 
 

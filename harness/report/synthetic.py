@@ -236,13 +236,18 @@ def _write_probes(run_dir: Path, commit_t: np.ndarray, t_inv: np.ndarray, deferr
                   spec: SyntheticRun) -> None:
     end = spec.duration_s + spec.recover_s + 5.0
     ct = np.sort(commit_t[~np.isnan(commit_t)])
+    placed = np.sort(t_inv[deferred])
+    done = np.sort(np.nan_to_num(commit_t[deferred], nan=np.inf))
+    seconds = np.arange(0.0, end, 1.0)
+    # Vectorised: pending(s) = deferred orders placed by s minus those committed by s.
+    pending = np.searchsorted(placed, seconds, side="right") - np.searchsorted(done, seconds,
+                                                                                 side="right")
+    committed = np.searchsorted(ct, seconds)
     with open(run_dir / "probes.jsonl", "w", encoding="utf-8") as fh:
-        for s in np.arange(0.0, end, 1.0):
-            placed = int(np.count_nonzero(deferred & (t_inv <= s)))
-            done = int(np.count_nonzero(deferred & (commit_t <= s)))
+        for s, p, c in zip(seconds, pending, committed):
             fh.write(json.dumps({"at": LOAD_START_AT + s, "t_s": float(s),
-                                 "sut_pending": max(placed - done, 0),
-                                 "bureau_invoices": int(np.searchsorted(ct, s))}) + "\n")
+                                 "sut_pending": max(int(p), 0),
+                                 "bureau_invoices": int(c)}) + "\n")
 
 
 def _write_meta(run_dir: Path, ops: pd.DataFrame, anomalies: dict[str, list[str]],

@@ -75,3 +75,12 @@ def test_rfc3339_commit_times(run_dir: Path) -> None:
     data = load_run(run_dir)
     assert len(data.commits_s) == len(rows)
     assert 0 <= data.commits_s[0] < 1.0
+
+
+def test_torn_ledger_uses_the_tolerant_reader(run_dir: Path) -> None:
+    from harness.report.rundir import load_run
+
+    n = len((run_dir / "bureau-ledger.jsonl").read_text().splitlines())
+    with open(run_dir / "bureau-ledger.jsonl", "a") as fh:
+        fh.write('{"invoice_number": "26')
+    assert len(load_run(run_dir).commits_s) == n
