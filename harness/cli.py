@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,6 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"invoice-chaos {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in a message, not a traceback
+        if os.environ.get("INVOICE_CHAOS_DEBUG"):
+            raise
+        print(f"invoice-chaos {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              "  This is a bug in invoice-chaos; run again with INVOICE_CHAOS_DEBUG=1 for the traceback "
+              "and report it.", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

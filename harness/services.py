@@ -115,9 +115,9 @@ async def start_stack(
     await asyncio.gather(bureau.start(), *([proxy.start()] if proxy else []))
     await asyncio.gather(bureau.wait_healthy(), *([proxy.wait_healthy()] if proxy else []))
 
-    from harness.faults.network import ToxiproxyAdapter
+    from harness.faults.network import ToxiproxyClient
 
-    adapter = ToxiproxyAdapter(toxiproxy_url)
+    adapter = ToxiproxyClient(toxiproxy_url)
     proxy_name = f"ic-{run_id}-bureau"
     listen = bureau_listen if sut.url else f"127.0.0.1:{free_port()}"
     bound = await asyncio.to_thread(adapter.create_proxy, proxy_name, listen, f"127.0.0.1:{bureau_port}")
