@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 from harness.errors import InputError
@@ -95,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
         create_app(settings), host=args.host, port=port, access_log=False, log_level="warning",
         loop="uvloop", http="httptools", timeout_graceful_shutdown=5,
     )
-    # uvicorn turns SIGTERM and SIGINT into a graceful shutdown: the lifespan closes the outbox.
-    uvicorn.Server(config).run()
+    # uvicorn turns SIGTERM into a graceful shutdown (the lifespan flushes the outbox), then
+    # re-raises it with the handler that was there before: make that one a no-op, so a SIGTERM
+    # ends the process with status 0 instead of dying by the signal.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
