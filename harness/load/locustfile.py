@@ -17,6 +17,7 @@ Two user classes, one active per run:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -37,6 +38,12 @@ JOB = LoadJob.read(os.environ[JOB_ENV])
 CONFIG = LoadConfig.model_validate(JOB.load)
 STATS_PATH = os.path.join(JOB.run_dir, STATS_FILE)
 BAD_STATUS_ERRORS = ("LocustBadStatusCode", "BadStatusCode")
+OP_FIELDS = tuple(f.name for f in dataclasses.fields(Operation))
+
+
+def as_record(op: Operation) -> dict[str, Any]:
+    """The operation as a shallow dict: ``asdict`` deep-copies the order, a hot-path cost."""
+    return {name: getattr(op, name) for name in OP_FIELDS}
 
 
 class Node:
@@ -87,12 +94,12 @@ def place_order(client: Any, node: Node) -> None:
                 resp.failure(op.error or "error")
     except gevent.GreenletExit:
         node.interrupted += 1
-        node.recorder.write(
+        node.recorder.write(as_record(
             Operation(op_id, "issue", order["order_id"], invoke_at, None, "info",
                       error=ERROR_INTERRUPTED, worker=node.worker, order=order)
-        )
+        ))
         raise
-    node.recorder.write(op)
+    node.recorder.write(as_record(op))
 
 
 def _operation(resp: Any, op_id: str, order: dict[str, Any], invoke_at: float, worker: str) -> Operation:
