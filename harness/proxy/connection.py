@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from harness.proxy.proxy import Proxy
 
 DIAL_TIMEOUT_S = 10.0   # Go dials without a timeout; a bound keeps a blackholed upstream finite
+WRITE_HIGH_WATER = 1 << 20  # pause the peer past 1 MiB queued: fewer pause/resume cycles in bulk
 
 
 def _nodelay(transport: asyncio.BaseTransport) -> None:
@@ -40,6 +41,7 @@ class Side(asyncio.Protocol):
         self._holds: set[str] = set()
         self._drained: asyncio.Future[None] | None = None
         self.write_paused = False
+        self.fast_dst: asyncio.Transport | None = None  # set while the outgoing link is a plain relay
         self.early: list[bytes] = []    # read before the links existed (uvloop may start
         self.early_eof = False          # reading right after connection_made)
 
@@ -47,9 +49,13 @@ class Side(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         _nodelay(transport)
+        self.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
 
     def data_received(self, data: bytes) -> None:
-        if self.out_link is not None:
+        fast = self.fast_dst
+        if fast is not None:        # the fast path: no toxic in this direction
+            fast.write(data)
+        elif self.out_link is not None:
             self.out_link.feed(data)
         else:
             self.early.append(data)
@@ -158,6 +164,7 @@ class Connection:
         for link in self.links:
             for toxic in link.chain:
                 link.attach(toxic)
+            link.update_fast_path()
             self.proxy.links[link.direction].add(link)
         for side, link in ((self.client, up), (self.upstream, down)):
             for data in side.early:

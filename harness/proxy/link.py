@@ -50,7 +50,13 @@ class Link:
         return self.conn.proxy.seeds.stream(
             self.conn.proxy.name, toxic.name, self.conn.index, self.direction)
 
+    def update_fast_path(self) -> None:
+        """Let the source write straight to the destination while nothing needs the chain."""
+        plain = not self.chain and self.writer is None and not self.ended and not self.buffer
+        self.src.fast_dst = self.dst.transport if plain else None
+
     def attach(self, toxic: Toxic) -> None:
+        self.src.fast_dst = None
         state = ToxicState(self, self._rng(toxic))
         self.states[toxic.uid] = state
         self._start(toxic, state)
@@ -91,6 +97,7 @@ class Link:
             return
         if self.writer is None and not self.chain:
             self.ended = True
+            self.src.fast_dst = None
             self.conn.close()
             return
         self.buffer.append(_EOF)
@@ -111,7 +118,9 @@ class Link:
             while not self.ended:
                 if not self.buffer:
                     if not self.chain:
-                        return              # back to the fast path
+                        self.writer = None
+                        self.update_fast_path()     # back to the fast path
+                        return
                     self._wake = self.loop.create_future()
                     await self._wake
                     continue
@@ -168,6 +177,7 @@ class Link:
     def dispose(self) -> None:
         """The connection is gone: stop timers and the writer (never from inside the writer)."""
         self.ended = True
+        self.src.fast_dst = None
         for state in self.states.values():
             state.cancel_timer()
         task = self.writer
