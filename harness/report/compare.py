@@ -40,7 +40,7 @@ METRICS: dict[str, str] = {
     "p95_ms": "latency p95 (ms)",
     "p99_ms": "latency p99 (ms)",
 }
-DEFAULT_RANK_BY = ("anomalies", "recover_s", "error_rate", "p99_ms")
+DEFAULT_RANK_BY = ("anomalies", "error_rate", "recover_s", "p99_ms")
 QUANTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
 RUN_MARKERS = ("run.json", "summary.json", "history.parquet", "operations.jsonl")
 

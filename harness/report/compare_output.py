@@ -124,7 +124,7 @@ def _cmp_row(c: Comparison) -> dict[str, Any]:
             "candidate": fmt(c.metric, c.candidate),
             "change": "–" if rel is None else f"{100 * rel:+.1f}%",
             "interval": "–" if iv is None else
-            f"[{fmt(c.metric, iv.low)}, {fmt(c.metric, iv.high)}]".replace("[-", "[−"),
+            f"[{fmt(c.metric, iv.low)}, {fmt(c.metric, iv.high)}]",
             "result": "REGRESSION" if c.regression else "improved" if c.improvement
             else "no significant change", "regression": c.regression, "note": c.note}
 

@@ -42,6 +42,7 @@ class SyntheticRun:
     sut: str = "reference:resilient"
     latency_scale: float = 1.0
     recover_s: float = 3.0
+    defer_share: float = 0.6  # of operations hit by a ghost commit: answered 202, not 503
     anomalies: bool = True
     write_jsonl: bool = True
     faults: tuple[SyntheticFault, ...] = field(
@@ -83,8 +84,8 @@ def write_run(run_dir: Path, spec: SyntheticRun | None = None) -> Path:
     status = np.full(n, 201.0)
     error = np.full(n, None, dtype=object)
     sut_status = np.full(n, "issued", dtype=object)
-    pend = is_ghost & (roll < 0.6)
-    f503 = is_ghost & (roll >= 0.6) & (roll < 0.85)
+    pend = is_ghost & (roll < spec.defer_share)
+    f503 = is_ghost & (roll >= spec.defer_share) & (roll < 0.85)
     tout = is_ghost & (roll >= 0.85)
     status[pend] = 202
     sut_status[pend] = "pending"

@@ -19,14 +19,14 @@ FAST = ["--resamples", "200"]
 def vendors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Three SUTs, two repeats each: slow and lossy, middling, good."""
     root = tmp_path_factory.mktemp("vendors")
-    specs = {"naive": (1.8, 9.0, True), "retrying": (1.3, 5.0, True),
-             "resilient": (1.0, 2.0, False)}
+    specs = {"naive": (1.8, 9.0, True, 0.0), "retrying": (1.3, 5.0, True, 0.4),
+             "resilient": (1.0, 2.0, False, 0.8)}
     out = {}
-    for i, (name, (lat, rec, anomalies)) in enumerate(specs.items()):
+    for i, (name, (lat, rec, anomalies, defer)) in enumerate(specs.items()):
         for r in (1, 2):
             write_run(root / name / f"repeat-{r}", SyntheticRun(
                 n_ops=1200, seed=10 * i + r, sut=f"reference:{name}", latency_scale=lat,
-                recover_s=rec, anomalies=anomalies, write_jsonl=False))
+                recover_s=rec, anomalies=anomalies, defer_share=defer, write_jsonl=False))
         out[name] = root / name
     return out
 
@@ -42,7 +42,7 @@ def test_repeat_dirs_and_single_run(vendors: dict[str, Path], tmp_path: Path) ->
 
 def test_rank_puts_the_resilient_profile_first(vendors: dict[str, Path]) -> None:
     sets = [load_set(vendors[n]) for n in ("naive", "retrying", "resilient")]
-    ranked = rank(sets, ("anomalies", "recover_s", "error_rate", "p99_ms"))
+    ranked = rank(sets, ("anomalies", "error_rate", "recover_s", "p99_ms"))
     assert [s.label for s in ranked] == ["reference:resilient", "reference:retrying",
                                          "reference:naive"]
     # Ranked by latency alone, the order is the latency order.
