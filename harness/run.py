@@ -300,7 +300,7 @@ def _honesty(scenario: Scenario, ops: list[dict[str, Any]], prober: Prober | Non
 
 def _render(run_dir: Path, notes: list[str]) -> Path | None:
     try:
-        from harness.report import render
+        from harness.report.render import render
     except ImportError as exc:
         notes.append(f"no report renderer: {exc}")
         return None

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.run import RunOptions
 
 HELP = "run a scenario against a SUT and write the run directory"
 EXAMPLE = "invoice-chaos run scenarios/smoke.yaml --sut reference:resilient --seed 7"
@@ -19,6 +23,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="local", choices=["local"], help="where services run (default local)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--out", type=Path, metavar="DIR", help="run directory (default reports/<UTC time>-<scenario>/)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run N times with seeds seed, seed+1, ... into DIR/repeat-1 ... (for confidence intervals)")
     p.add_argument("--time-scale", type=float, metavar="F",
                    help="stretch (F > 1) or compress (F < 1) every duration of the scenario")
     p.add_argument("--toxiproxy-url", metavar="URL", help="use this Toxiproxy server instead of the embedded one")
@@ -28,15 +34,49 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.errors import InputError
-    from harness.run import RunOptions, main_sync
+    from harness.run import RunOptions
 
     if args.time_scale is not None and args.time_scale <= 0:
         raise InputError(f"--time-scale {args.time_scale}: must be greater than 0")
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed {args.seed}: must be 0 or more")
+    if args.repeat < 1:
+        raise InputError(f"--repeat {args.repeat}: must be 1 or more")
     opts = RunOptions(scenario_path=args.scenario, sut=args.sut, sut_cmd=args.sut_cmd, sut_url=args.sut_url,
                       seed=args.seed, out=args.out, time_scale=args.time_scale,
                       toxiproxy_url=args.toxiproxy_url, bureau_listen=args.bureau_listen, backend=args.backend)
+    if args.repeat == 1:
+        return _one(opts)
+    return _repeat(opts, args.repeat)
+
+
+def _repeat(opts: RunOptions, n: int) -> int:
+    """N runs into one folder, seeds derived from the first; exit code: the worst of them."""
+    from dataclasses import replace
+
+    from harness.scenario import load_scenario
+
+    scenario = load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
+    if opts.out is None:
+        from harness.run import default_run_dir
+
+        base = default_run_dir(scenario)
+    else:
+        base = opts.out
+    codes = []
+    for i in range(1, n + 1):
+        print(f"repeat {i} of {n} (seed {scenario.seed + i - 1})", file=sys.stderr)
+        code = _one(replace(opts, seed=scenario.seed + i - 1, out=base / f"repeat-{i}"))
+        codes.append(code)
+        if code in (2, 3, 130):
+            return code
+    print(base)
+    return max(codes)
+
+
+def _one(opts: RunOptions) -> int:
+    from harness.run import main_sync
+
     result = main_sync(opts)
     summary = result.summary or {}
     for note in result.notes:

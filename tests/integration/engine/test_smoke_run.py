@@ -50,3 +50,15 @@ def test_seed_override_and_sut_url_refuses_process_faults(tmp_path: Path):
     proc = cli("run", str(scenario), "--sut-url", "http://127.0.0.1:9", "--out", str(tmp_path / "r"))
     assert proc.returncode == 2
     assert "process faults on the SUT" in proc.stderr
+
+
+def test_repeat_runs_into_one_folder_with_derived_seeds(tmp_path: Path):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text("name: tiny\nseed: 40\nload:\n  model: open\n  shape: {type: steady, target: 5, duration_s: 3}\n"
+                        "drain_s: 5\n")
+    out = tmp_path / "rep"
+    proc = cli("run", str(scenario), "--repeat", "2", "--out", str(out), timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seeds = [json.loads((out / f"repeat-{i}" / "summary.json").read_text())["seed"] for i in (1, 2)]
+    assert seeds == [40, 41]
+    assert proc.stdout.strip().splitlines()[-1] == str(out)
