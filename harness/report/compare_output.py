@@ -12,10 +12,13 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from harness.report import bootstrap, frames, plots
-from harness.report.compare import METRICS, Comparison, RunSet
+import matplotlib
 
-plt = plots.plt
+matplotlib.use("Agg")  # before pyplot: never a GUI backend, also when DISPLAY is set
+import matplotlib.pyplot as plt  # noqa: E402
+
+from harness.report import bootstrap, frames, plots  # noqa: E402
+from harness.report.compare import METRICS, Comparison, RunSet  # noqa: E402
 SET_COLOURS = ("#3a7bd5", "#d64541", "#3a9a5b", "#f0a030", "#7b61ff", "#607d8b", "#c2185b")
 PANEL_METRICS = ("anomalies", "recover_s", "error_rate", "p99_ms")
 
@@ -151,8 +154,8 @@ def write_outputs(out: Path, ranked: list[RunSet], baseline: RunSet | None,
     (out / "plots").mkdir(exist_ok=True)
     everything = ([baseline] if baseline else []) + ranked
     images = {"metrics": metrics_plot(everything, st), "timeline": timeline_plot(everything)}
-    for i, (label, rows) in enumerate(results.items()):
-        images[f"regression-{i + 1}"] = regression_plot(rows, label)
+    for i, (label, comparisons) in enumerate(results.items()):
+        images[f"regression-{i + 1}"] = regression_plot(comparisons, label)
     for name, png in images.items():
         (out / "plots" / f"{name}.png").write_bytes(png)
     rows = [_row(s, i + 1, st) for i, s in enumerate(ranked)]

@@ -85,7 +85,8 @@ def evidence_view(facts: Facts, load_start: float | None) -> list[dict[str, Any]
         mcols, mrows = _table([merchant] if isinstance(merchant, dict) else [],
                               ("status", "invoice_number", "total_with_tax"), load_start)
         tables.append({"title": "the SUT's final ledger record", "columns": mcols, "rows": mrows})
-        reasons = ev.get("reasons") if isinstance(ev.get("reasons"), dict) else {}
+        found = ev.get("reasons")
+        reasons: dict[str, Any] = found if isinstance(found, dict) else {}
         said = [str(r) for k in kinds for r in (reasons.get(k) or [])]
         hint = "; ".join(said or [story.ANOMALY_MEANING.get(k, "") for k in kinds])
         out.append({"order_id": oid, "kinds": kinds, "hint": hint, "tables": tables})
@@ -101,7 +102,7 @@ def _error_table(ops: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [(k, f"{n:,}", f"{100 * n / total:.2f}%") for k, n in counts.items()]
 
 
-def _availability(phases: Any) -> list[dict[str, str]]:
+def _availability(phases: Any) -> list[dict[str, Any]]:
     """summary.json's availability per phase (before / during each fault / after), as text."""
     if not isinstance(phases, list):
         return []

@@ -204,5 +204,5 @@ def anomaly_plot(counts: pd.Series) -> bytes:
         ax.text(v, i, f" {v}", va="center", fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, max(int(vals.max(initial=0)), 1) * 1.2)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     return _png(fig)

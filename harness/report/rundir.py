@@ -145,9 +145,9 @@ def _epoch(values: pd.Series) -> np.ndarray:
     """committed_at as epoch seconds, whether stored as numbers or RFC 3339 strings."""
     num = pd.to_numeric(values, errors="coerce")
     if num.notna().any() or values.isna().all():
-        return num.to_numpy(dtype=float)
+        return np.asarray(num.to_numpy(dtype=float))
     dt = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
-    return dt.map(lambda d: d.timestamp() if d == d else np.nan).to_numpy(dtype=float)
+    return np.asarray(dt.map(lambda d: d.timestamp() if d == d else np.nan).to_numpy(dtype=float))
 
 
 def _ledger_table(path: Path) -> Any:

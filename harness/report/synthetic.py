@@ -116,7 +116,7 @@ def write_run(run_dir: Path, spec: SyntheticRun | None = None) -> Path:
         "invoke_at": LOAD_START_AT + t_inv,
         "complete_at": LOAD_START_AT + t_cmp,
         "outcome": outcome,
-        "http_status": pd.array(np.where(np.isnan(status), None, status), dtype="Int64"),
+        "http_status": pd.array(pd.Series(status).round(), dtype="Int64"),
         "error": error,
         "sut_status": sut_status,
         "invoice_number": None,
@@ -275,9 +275,9 @@ def _write_meta(run_dir: Path, ops: pd.DataFrame, anomalies: dict[str, list[str]
               "value": len(v), "passed": not v} for k, v in anomalies.items()]
     gates.append({"name": "p99-latency", "metric": "latency_ms.p99", "op": "<",
                   "threshold": 2000, "value": round(q[2], 1), "passed": q[2] < 2000})
+    rec_f1 = float(faults[0]["time_to_recover_s"])  # type: ignore[arg-type]
     gates.append({"name": "recovers-from-f1", "metric": "faults.f1.time_to_recover_s",
-                  "op": "<=", "threshold": 5, "value": faults[0]["time_to_recover_s"],
-                  "passed": faults[0]["time_to_recover_s"] <= 5})
+                  "op": "<=", "threshold": 5, "value": rec_f1, "passed": rec_f1 <= 5})
     evidence = {oid: _evidence(oid, [k for k, v in anomalies.items() if oid in v], ops)
                 for v in anomalies.values() for oid in v}
     availability = _availability(ops, spec)
