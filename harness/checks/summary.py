@@ -108,6 +108,28 @@ def availability(ops: Sequence[Mapping[str, Any]], faults: Sequence[Mapping[str,
     return out
 
 
+def bureau_calls(order_ids: set[str], requests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Retry amplification: bureau API calls per order placed, from the bureau's request log."""
+    issues: dict[str, int] = {}
+    lookups = 0
+    for req in requests:
+        oid = req.get("external_id")
+        if oid not in order_ids:
+            continue
+        if req.get("method") == "POST" and req.get("path") == "/api/v1/invoices":
+            issues[oid] = issues.get(oid, 0) + 1
+        elif req.get("method") == "GET":
+            lookups += 1
+    counts = sorted(issues.values())
+    n = len(order_ids)
+    return {
+        "issue_calls": sum(counts),
+        "lookup_calls": lookups,
+        "issue_calls_per_order": round(sum(counts) / n, 3) if n else None,
+        "max_issue_calls_one_order": counts[-1] if counts else 0,
+    }
+
+
 def build_summary(run: RunData) -> dict[str, Any]:
     load_ops = [op for op in run.operations if op.get("kind", "issue") == "issue"]
     audit = audit_invoices(load_ops, run.bureau_ledger, run.sut_ledger, run.seller_tax_id)
@@ -144,6 +166,7 @@ def build_summary(run: RunData) -> dict[str, Any]:
         "faults": faults_out,
         "gates": [],
         "availability": availability(load_ops, run.faults, run.load_start_at),
+        "bureau_calls": bureau_calls(order_ids, run.bureau_requests),
         "evidence": _evidence(audit.reasons, load_ops, run),
     }
     gates = run.gates if run.gates else default_gates()

@@ -28,3 +28,15 @@ def test_null_fails_and_ops_apply():
 def test_default_gates_cover_every_anomaly_list():
     names = [g["metric"] for g in default_gates()]
     assert names == [f"anomalies.{k}" for k in ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")]
+
+
+def test_bureau_calls_counts_retries_per_order():
+    from harness.checks.summary import bureau_calls
+
+    reqs = [{"method": "POST", "path": "/api/v1/invoices", "external_id": "O1"}] * 3 + [
+        {"method": "POST", "path": "/api/v1/invoices", "external_id": "O2"},
+        {"method": "GET", "path": "/api/v1/invoices", "external_id": "O1"},
+        {"method": "POST", "path": "/api/v1/invoices", "external_id": "NOT-OURS"},
+    ]
+    calls = bureau_calls({"O1", "O2"}, reqs)
+    assert calls == {"issue_calls": 4, "lookup_calls": 1, "issue_calls_per_order": 2.0, "max_issue_calls_one_order": 3}
