@@ -98,6 +98,25 @@ def error_kinds(data: RunData, width: float, span: float) -> pd.DataFrame:
     return counts[order].reindex(_index(span, width), fill_value=0).astype(float) / width
 
 
+def malformed(data: RunData) -> pd.DataFrame:
+    """The malformed-data phase by answer: every malformed order must be refused with a 4xx.
+
+    Columns: answer (``http_422``, ``timeout``, ...), operations, accepted (answered 201/202:
+    the SUT took an order it must have refused).
+    """
+    ops = data.ops[data.ops["kind"] == "malformed"] if len(data.ops) else data.ops
+    if ops.empty:
+        return pd.DataFrame(columns=["answer", "operations", "accepted"])
+    status = ops["http_status"]
+    answer = ops["error"].where(ops["error"].notna(),
+                                status.map(lambda s: f"http_{int(s)}" if s == s else "none"))
+    accepted = status.isin([201, 202])
+    out = pd.DataFrame({"answer": answer.astype(str), "accepted": accepted})
+    table = out.groupby("answer").agg(operations=("accepted", "size"),
+                                      accepted=("accepted", "any")).reset_index()
+    return table.sort_values(["accepted", "operations"], ascending=False)
+
+
 def anomalies(data: RunData) -> pd.DataFrame:
     """One row per (kind, order_id) from summary.json's anomaly lists."""
     lists = data.summary.get("anomalies") or {}

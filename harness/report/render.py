@@ -46,6 +46,7 @@ def render(run_dir: Path) -> Path:
     (run_dir / "report.md").write_text(render_markdown(facts), encoding="utf-8")
     (run_dir / "junit.xml").write_text(render_junit(facts), encoding="utf-8")
     html_path = run_dir / "report.html"
-    html_path.write_text(render_html(facts, images, data.load_ops, data.run, run_dir),
+    html_path.write_text(render_html(facts, images, data.load_ops, data.run, run_dir,
+                                     frames.malformed(data).to_dict("records")),
                          encoding="utf-8")
     return html_path

@@ -97,3 +97,23 @@ def test_detect_uses_completion_of_first_non_201() -> None:
                         "http_status": [201.0, 202.0, np.nan], "outcome": ["ok", "ok", "info"]})
     assert detect_s(ops, 5.0) == 1.5
     assert detect_s(ops.iloc[:1], 5.0) is None
+
+
+def test_malformed_orders_accepted_are_flagged(run_dir: Path) -> None:
+    import pandas as pd
+
+    from harness.report import render
+
+    extra = pd.DataFrame({
+        "op_id": ["m1", "m2", "m3"], "kind": "malformed", "order_id": ["X1", "X2", "X3"],
+        "outcome": ["fail", "fail", "ok"], "http_status": [422, 422, 201],
+        "error": ["http_422", "http_422", None], "sut_status": None,
+        "t_invoke_s": [1.0, 2.0, 3.0], "t_complete_s": [1.1, 2.1, 3.1],
+        "latency_ms": [100.0, 100.0, 100.0]})
+    hist = pd.read_parquet(run_dir / "history.parquet")
+    pd.concat([hist, extra]).to_parquet(run_dir / "history.parquet")
+    data = load_run(run_dir)
+    table = frames.malformed(data)
+    assert table.iloc[0].to_dict() == {"answer": "http_201", "operations": 1, "accepted": True}
+    assert len(data.load_ops) == len(data.ops) - 3
+    assert "ACCEPTED: must be refused" in render(run_dir).read_text()
