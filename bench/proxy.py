@@ -264,7 +264,7 @@ def main() -> int:
                 procs.append(relay)
                 pin(relay.pid, proxy_core)
                 assert relay.stdout is not None and relay.stdout.readline().strip() == b"ready"
-            proxy = subprocess.Popen([sys.executable, "-m", "harness.cli", "proxy", "--port",
+            proxy = subprocess.Popen([sys.executable, "-m", "harness.proxy", "--port",
                                       str(api_port)], cwd=ROOT, stdout=subprocess.DEVNULL)
             procs.append(proxy)
             pin(proxy.pid, proxy_core)

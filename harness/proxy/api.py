@@ -8,6 +8,7 @@ matched routes get the request id header and the browser block.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +24,7 @@ from harness.proxy.reqid import new_request_id
 from harness.proxy.rng import SeedSource
 
 HANDLER_TIMEOUT_S = 25.0
+log = logging.getLogger("harness.proxy.api")
 Route = Callable[..., Awaitable[Response]]
 
 
@@ -52,15 +54,19 @@ class Api:
 
     # -- dispatch ----------------------------------------------------------------------------
     async def handle(self, req: Request) -> Response:
+        path = unquote(req.path)        # gorilla/mux matches the decoded path
         for pattern, methods in self.routes:
-            match = pattern.fullmatch(req.path)
+            match = pattern.fullmatch(path)
             if match is None:
                 continue
             route = methods.get(req.method)
             if route is None:
                 return responses.METHOD_NOT_ALLOWED
-            resp = await self._run(route, req, [unquote(g) for g in match.groups()])
+            resp = await self._run(route, req, list(match.groups()))
             resp.headers.append(("X-Toxiproxy-Request-Id", new_request_id()))
+            if req.method != "GET":     # every change, for the run's proxy log
+                log.info("%s %s -> %d %s", req.method, path, resp.status,
+                         resp.body[:300].decode("utf-8", "replace").strip())
             return resp
         return responses.NOT_FOUND_PAGE
 

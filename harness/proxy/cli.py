@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -32,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--port: {args.port} is not a TCP port (0-65535)")
     from harness.proxy.server import new_loop
 
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "info").upper()
+                        if os.environ.get("LOG_LEVEL", "info").upper() in logging.getLevelNamesMapping()
+                        else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     loop = new_loop()
     try:
         return loop.run_until_complete(_serve(args))

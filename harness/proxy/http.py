@@ -45,7 +45,8 @@ class _BadRequest(Exception):
     pass
 
 
-async def _read_request(reader: asyncio.StreamReader) -> Request | None:
+async def _read_request(reader: asyncio.StreamReader,
+                        writer: asyncio.StreamWriter) -> Request | None:
     line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT_S)
     while line in (b"\r\n", b"\n"):     # tolerate stray CRLF between requests
         line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT_S)
@@ -67,6 +68,8 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
         raise _BadRequest()
     if parts[2] == "HTTP/1.0" and "connection" not in headers:
         headers["connection"] = "close"
+    if headers.get("expect", "").lower() == "100-continue":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")   # curl waits a second without it
     body = await asyncio.wait_for(_read_body(reader, headers), READ_TIMEOUT_S)
     return Request(parts[0], parts[1], headers, body)
 
@@ -114,7 +117,7 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
     try:
         while True:
             try:
-                req = await _read_request(reader)
+                req = await _read_request(reader, writer)
             except (_BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                     ValueError):
                 writer.write(_encode(Response(400, b"400 Bad Request", "text/plain; charset=utf-8"),

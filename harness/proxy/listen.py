@@ -49,6 +49,8 @@ def split_host_port(listen: str) -> tuple[str, str]:
 
 async def resolve(listen: str) -> Address:
     """Resolve ``listen`` to the address a bind would use (first IPv4 address of a name)."""
+    if listen == "":
+        return Address("::", 0, wildcard=True)      # Go: all interfaces, an ephemeral port
     host, port_text = split_host_port(listen)
     if not port_text.isdigit() or int(port_text) > 65535:
         raise ApiError(f"listen tcp: address {port_text}: invalid port", 500)

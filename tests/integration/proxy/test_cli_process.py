@@ -1,4 +1,5 @@
-"""`invoice-chaos proxy` as a real process, driven the way the run engine drives it."""
+"""`invoice-chaos proxy` as a real process (via `python -m harness.proxy`, which runs the same
+module without importing the other commands), driven the way the run engine drives it."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Ctx:
 
 def _start(*extra: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "proxy", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "harness.proxy", "--port", str(port),
                              *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return proc, port
 

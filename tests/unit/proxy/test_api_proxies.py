@@ -131,3 +131,12 @@ def test_delete_and_reset(api: Api, echo_server: Upstream) -> None:
     assert body["listen"] == f"127.0.0.1:{port}"
     assert api("DELETE", "/proxies/p").status_code == 204
     assert api("DELETE", "/proxies/p").status_code == 404
+
+
+def test_listen_omitted_binds_dual_stack_ephemeral(api: Api, echo_server: Upstream) -> None:
+    resp = api("POST", "/proxies", {"name": "any", "upstream": echo_server.address})
+    assert resp.status_code == 201
+    listen = resp.json()["listen"]
+    assert re.fullmatch(r"\[::\]:\d+", listen) and not listen.endswith(":0")
+    port = int(listen.rsplit(":", 1)[1])
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()    # IPv4 reaches it too
