@@ -15,6 +15,7 @@ from harness.report import story
 from harness.report.facts import Facts
 
 MAX_EVIDENCE_ORDERS = 50
+MAX_EVIDENCE_PER_KIND = 8
 MAX_EVIDENCE_ROWS = 30
 DETAIL_PLOTS = (("latency", "latency percentiles over time"),
                 ("errors", "error kinds over time"),
@@ -51,6 +52,21 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _relative(value: Any, load_start: float | None) -> Any:
+    """An epoch or RFC 3339 time as "t=12.34s" on the run's clock; other values unchanged."""
+    if load_start is None or value is None:
+        return value
+    at: float | None = None
+    if isinstance(value, (int, float)):
+        at = float(value)
+    elif isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return value
+    return value if at is None else f"t={at - load_start:.3f}s"
+
+
 def _table(records: list[dict[str, Any]], preferred: tuple[str, ...],
            load_start: float | None) -> tuple[list[str], list[list[str]]]:
     recs = [dict(r) for r in records[:MAX_EVIDENCE_ROWS] if isinstance(r, dict)]
@@ -60,8 +76,9 @@ def _table(records: list[dict[str, Any]], preferred: tuple[str, ...],
         if "latency_ms" not in r and isinstance(r.get("complete_at"), (int, float)) \
                 and isinstance(r.get("invoke_at"), (int, float)):
             r["latency_ms"] = (r["complete_at"] - r["invoke_at"]) * 1000.0
-        if isinstance(r.get("committed_at"), (int, float)) and load_start is not None:
-            r["committed_at"] = f"t={r['committed_at'] - load_start:.2f}s"
+        for key in ("committed_at", "at"):
+            if key in r:
+                r[key] = _relative(r[key], load_start)
     present = {k for r in recs for k in r}
     cols = [c for c in preferred if c in present]
     cols += sorted(k for k in present if k not in cols and k not in SKIP)
@@ -71,11 +88,16 @@ def _table(records: list[dict[str, Any]], preferred: tuple[str, ...],
 def evidence_view(facts: Facts, load_start: float | None) -> list[dict[str, Any]]:
     """Per anomalous order: its kinds and its records as small tables, worst kinds first."""
     order_kinds: dict[str, list[str]] = {}
+    shown: list[str] = []
     for kind, ids in facts.anomalies.items():
-        for oid in ids:
+        for i, oid in enumerate(ids):
             order_kinds.setdefault(oid, []).append(kind)
+            # A few orders per kind: 64 phantoms of one cause read like one.
+            if i < MAX_EVIDENCE_PER_KIND and oid not in shown:
+                shown.append(oid)
     out: list[dict[str, Any]] = []
-    for oid, kinds in list(order_kinds.items())[:MAX_EVIDENCE_ORDERS]:
+    for oid in shown[:MAX_EVIDENCE_ORDERS]:
+        kinds = order_kinds[oid]
         ev = facts.evidence.get(oid) or {}
         tables = []
         for key, title, preferred in EVIDENCE_PARTS:
@@ -140,13 +162,16 @@ def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
                   "value": story.fmt_value(g.get("value")), "passed": bool(g.get("passed"))}
                  for g in gates]
     evidence = evidence_view(facts, load_start)
-    n_orders = len({o for ids in facts.anomalies.values() for o in ids})
+    shown = {e["order_id"] for e in evidence}
+    hidden = {k: [o for o in ids if o not in shown] for k, ids in facts.anomalies.items()}
+    hidden = {k: ids for k, ids in hidden.items() if ids}
     return _ENV.get_template("report.html.j2").render(
         f=facts, verdict=facts.verdict, verdict_line=story.verdict_line(facts),
         load_line=story.load_line(facts), warnings=story.warnings(facts),
         fault_lines=[story.fault_line(x) for x in facts.faults], gates=gate_rows,
         meaning=story.ANOMALY_MEANING, window=story.window, fmt_s=story.fmt_s,
-        evidence=evidence, evidence_more=max(n_orders - len(evidence), 0),
+        evidence=evidence, hidden=hidden,
+        hidden_count=len({o for ids in hidden.values() for o in ids}),
         img={k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
         details=[(k, alt) for k, alt in DETAIL_PLOTS if k in images],
         error_table=_error_table(ops), malformed=malformed or [], availability=_availability(facts.availability), run_rows=_run_rows(run, run_dir),
