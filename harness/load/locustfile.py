@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import time
 from typing import Any
 
@@ -77,6 +78,9 @@ NODE: Node | None = None
 MASTER_T0: float | None = None  # the master's load start, sent to workers so all share one clock
 DONE_WORKERS: set[int] = set()  # open model: workers whose schedule has ended (seen by the master)
 MSG_T0, MSG_DONE = "invoice_chaos_t0", "invoice_chaos_done"
+IS_WORKER = False
+ENDED = False
+SIGTERM_WATCHER: Any = None  # keeps gevent's signal watcher alive
 
 
 def place_order(client: Any, node: Node) -> None:
@@ -249,7 +253,13 @@ class Shape(LoadTestShape):
 
 @events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
+    global IS_WORKER, SIGTERM_WATCHER
     runner = environment.runner
+    IS_WORKER = isinstance(runner, WorkerRunner)
+    # Headless Locust installs its SIGTERM handler only after a shape test ends, so until then
+    # SIGTERM would kill it outright, unflushed. Stop now instead: cut requests in flight
+    # (recorded as interrupted) and let Locust's normal shutdown run the quit hooks.
+    SIGTERM_WATCHER = gevent.signal_handler(signal.SIGTERM, lambda: _stop_now(environment))
     if isinstance(runner, MasterRunner):
         runner.register_message(MSG_DONE, lambda msg, **__: DONE_WORKERS.add(int(msg.data["worker"])))
     elif isinstance(runner, WorkerRunner):
@@ -287,18 +297,40 @@ def _on_test_stopping(**_: Any) -> None:
         NODE.stopping = True  # no new arrivals or orders; in-flight ones may still finish
 
 
-@events.test_stop.add_listener
-def _on_test_stop(environment: Environment, **_: Any) -> None:
-    node = NODE
-    if node is None:
-        return
-    if node.pool is not None:
-        node.pool.kill(block=True, timeout=2.0)  # records the stragglers as interrupted
-    node.recorder.flush()
+def _stop_now(environment: Environment) -> None:
+    _cut_in_flight(environment)
+    if environment.runner is not None:
+        gevent.spawn(environment.runner.quit)
 
 
 @events.quitting.add_listener
 def _on_quitting(environment: Environment, **_: Any) -> None:
+    _cut_in_flight(environment)
+
+
+def _cut_in_flight(environment: Environment) -> None:
+    """Stop placing orders; a stop from here on does not wait for answers (the shape is over,
+    or the driver asked to stop): closed users are killed at once, open requests cut."""
+    environment.stop_timeout = 0.0
+    node = NODE
+    if node is not None:
+        node.stopping = True
+        if node.pool is not None:
+            # Each request cut here is recorded as info/interrupted; closed users get the
+            # same when Locust kills them next (stop_timeout is now 0).
+            node.pool.kill(block=True, timeout=2.0)
+        node.recorder.flush()
+
+
+@events.quit.add_listener
+def _on_quit(**_: Any) -> None:
+    """Last hook before the process exits: every user is gone, so the recorder can close.
+
+    Runs once: a worker told to quit by the master while handling SIGTERM shuts down twice."""
+    global ENDED
+    if ENDED:
+        return
+    ENDED = True
     node = NODE
     if node is not None:
         due = cumulative(CONFIG.shape, time.time() - node.t0) / max(1, JOB.workers) if CONFIG.model == "open" else None
@@ -307,7 +339,7 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
             interrupted=node.interrupted, unsent=node.unsent,
         )
         node.close()
-    if not isinstance(environment.runner, WorkerRunner):
+    if not IS_WORKER:
         StatsLog(STATS_PATH, "master").emit("load_end")
 
 

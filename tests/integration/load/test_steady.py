@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.load.conftest import run_load
+import asyncio
+import time
+
+from harness.load.driver import LoadDriver
+from harness.load.shapes import LoadConfig
+from tests.integration.load.conftest import read_ops, run_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -39,3 +44,29 @@ def test_failures_and_indeterminate_outcomes(fake_sut: Callable[..., str], tmp_p
     dead = "http://127.0.0.1:1"
     run = run_load({"shape": {"type": "steady", "target": 5, "duration_s": 1}}, dead, tmp_path / "c")
     assert {(o["outcome"], o["error"]) for o in run.ops} == {("info", "refused")}
+
+
+@pytest.mark.parametrize(("model", "workers"), [("open", 0), ("closed", 0), ("open", 2)])
+def test_stop_mid_run_records_requests_in_flight(model: str, workers: int, fake_sut: Callable[..., str], tmp_path: Path) -> None:
+    url = fake_sut(delay_ms=4000)
+    load = {"model": model, "workers": workers, "think_time_s": 0, "shape": {"type": "steady", "target": 10, "duration_s": 30}}
+    config = LoadConfig.model_validate(load)
+
+    async def go() -> LoadDriver:
+        driver = LoadDriver(config, url, tmp_path, 1, "s", tmp_path / "load.log")
+        try:
+            await driver.start()
+            await asyncio.sleep(2.0)
+        finally:
+            began = time.monotonic()
+            await driver.stop(grace_s=3.0)
+            assert time.monotonic() - began < 6.0
+        return driver
+
+    driver = asyncio.run(go())
+    ops = read_ops(tmp_path)
+    cut = [o for o in ops if o["error"] == "interrupted"]
+    assert cut and all(o["outcome"] == "info" and o["complete_at"] is None for o in cut)
+    facts = driver.summary()
+    assert facts["sent"] == len(ops) and facts["interrupted"] == len(cut)
+    assert driver.load_end_at is not None and driver.load_end_at - (driver.load_start_at or 0) < 6.0
