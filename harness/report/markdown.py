@@ -17,7 +17,7 @@ def _esc(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(facts: Facts) -> str:
+def render_markdown(facts: Facts, what_went_wrong: list[str] | None = None) -> str:
     lines: list[str] = [
         f"## {ICON.get(facts.verdict, '')} {facts.verdict.upper()} · `{_esc(facts.scenario)}`"
         f" · SUT `{_esc(facts.sut or 'unknown')}` · seed {facts.seed}",
@@ -26,6 +26,9 @@ def render_markdown(facts: Facts) -> str:
         "",
     ]
     lines += [f"> ⚠️ {_esc(w)}" for w in story.warnings(facts)]
+    if what_went_wrong:
+        lines += ["", "### What went wrong", ""]
+        lines += [f"- {_esc(w)}" for w in what_went_wrong]
     if facts.faults:
         lines += ["", "### Faults and recovery", ""]
         lines += [f"- {_esc(story.fault_line(f))}" for f in facts.faults]

@@ -86,7 +86,9 @@ def _timeline_axes(title: str, ylabel: str, height: float = 3.2) -> tuple[Figure
 
 
 def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
-                    faults: Sequence[FaultFacts], span: float) -> bytes:
+                    faults: Sequence[FaultFacts], span: float,
+                    anomalous_s: Sequence[float] = ()) -> bytes:
+    """Stacked outcomes per second, the bureau's commits as a line, anomalous orders as a rug."""
     fig, ax = _timeline_axes("Throughput: operations on the SUT per second, by outcome",
                              "ops / s", 3.6)
     bottom = np.zeros(len(tp))
@@ -102,6 +104,12 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
                 label="invoices committed at the bureau / s")
     top = max(float(bottom.max(initial=0)), float(commits.max()) if len(commits) else 0.0)
     ax.set_ylim(0, top * 1.25 + 1)
+    if len(anomalous_s):
+        # Just under the axis: where in time the anomalous orders were placed.
+        trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot(anomalous_s, [-0.035] * len(anomalous_s), "|", color="#8b0000", ms=9, mew=1.2,
+                transform=trans, clip_on=False, label="anomalous order placed")
+        ax.tick_params(axis="x", pad=12)  # room for the rug above the tick labels
     ax.set_xlim(0, span)
     shade_faults(ax, faults, span)
     _legend(fig, ax, 5)

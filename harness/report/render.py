@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.report import frames, plots
+from harness.report import attribution, frames, plots
 from harness.report.facts import Facts, build_facts
 from harness.report.html import render_html
 from harness.report.junit import render_junit
@@ -12,14 +12,16 @@ from harness.report.markdown import render_markdown
 from harness.report.rundir import RunData, load_run
 
 
-def make_plots(data: RunData, facts: Facts) -> dict[str, bytes]:
+def make_plots(data: RunData, facts: Facts,
+               kinds: list[attribution.KindSummary]) -> dict[str, bytes]:
     """All plots as PNG bytes, keyed by their file stem in plots/."""
     span = frames.span_s(data)
     width = frames.bin_width(span)
+    anomalous = sorted(t for k in kinds for t in k.first_s)
     return {
         "throughput": plots.throughput_plot(frames.throughput(data, width, span),
                                             frames.commit_rate(data, width, span), width,
-                                            facts.faults, span),
+                                            facts.faults, span, anomalous),
         "latency": plots.latency_plot(frames.latency(data, width, span), facts.faults, span),
         "errors": plots.error_plot(frames.error_kinds(data, width, span), width, facts.faults,
                                    span),
@@ -38,15 +40,17 @@ def render(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     data = load_run(run_dir)
     facts = build_facts(data, frames.span_s(data))
-    images = make_plots(data, facts)
+    kinds = attribution.summarise(data, facts)
+    images = make_plots(data, facts, kinds)
     plot_dir = run_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     for name, png in images.items():
         (plot_dir / f"{name}.png").write_bytes(png)
-    (run_dir / "report.md").write_text(render_markdown(facts), encoding="utf-8")
+    what = [attribution.line(k) for k in kinds]
+    (run_dir / "report.md").write_text(render_markdown(facts, what), encoding="utf-8")
     (run_dir / "junit.xml").write_text(render_junit(facts), encoding="utf-8")
     html_path = run_dir / "report.html"
     html_path.write_text(render_html(facts, images, data.load_ops, data.run, run_dir,
-                                     frames.malformed(data).to_dict("records")),
+                                     frames.malformed(data).to_dict("records"), what),
                          encoding="utf-8")
     return html_path

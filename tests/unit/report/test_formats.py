@@ -117,3 +117,17 @@ def test_malformed_orders_accepted_are_flagged(run_dir: Path) -> None:
     assert table.iloc[0].to_dict() == {"answer": "http_201", "operations": 1, "accepted": True}
     assert len(data.load_ops) == len(data.ops) - 3
     assert "ACCEPTED: must be refused" in render(run_dir).read_text()
+
+
+def test_anomalies_are_attributed_to_their_fault_window(run_dir: Path) -> None:
+    from harness.report import attribution
+
+    data = load_run(run_dir)
+    facts = build_facts(data, frames.span_s(data))
+    kinds = {k.kind: k for k in attribution.summarise(data, facts)}
+    assert set(kinds) == {"lost", "duplicate", "phantom", "stuck"}
+    assert kinds["duplicate"].count == 2
+    assert kinds["duplicate"].windows == [("f1 ghost_commit", 2)]
+    line = attribution.line(kinds["duplicate"])
+    assert line.startswith("2 duplicate (2 placed during f1 ghost_commit). Example")
+    assert "2 blue invoices" in line  # the checker's own reason from the evidence
