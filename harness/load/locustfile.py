@@ -237,7 +237,7 @@ class Shape(LoadTestShape):
     """The scenario's shape; ``tick`` is ``shapes.locust_tick``, a pure function of time."""
 
     def tick(self) -> tuple[int, float] | None:
-        t = self.get_run_time()
+        t: float = self.get_run_time()  # type: ignore[no-untyped-call]
         end = total_duration(CONFIG.shape)
         if CONFIG.model == "open" and t >= end:
             # Workers start a few ms after the master: keep them running until each has sent
@@ -251,7 +251,6 @@ class Shape(LoadTestShape):
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
-@events.init.add_listener
 def _on_init(environment: Environment, **_: Any) -> None:
     global IS_WORKER, SIGTERM_WATCHER
     runner = environment.runner
@@ -271,7 +270,6 @@ def _on_master_t0(msg: Any, **_: Any) -> None:
     MASTER_T0 = float(msg.data["t0"])
 
 
-@events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: Any) -> None:
     global NODE
     runner = environment.runner
@@ -291,7 +289,6 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         NODE = Node(worker, clock_t0)
 
 
-@events.test_stopping.add_listener
 def _on_test_stopping(**_: Any) -> None:
     if NODE is not None:
         NODE.stopping = True  # no new arrivals or orders; in-flight ones may still finish
@@ -303,7 +300,6 @@ def _stop_now(environment: Environment) -> None:
         gevent.spawn(environment.runner.quit)
 
 
-@events.quitting.add_listener
 def _on_quitting(environment: Environment, **_: Any) -> None:
     _cut_in_flight(environment)
 
@@ -322,7 +318,6 @@ def _cut_in_flight(environment: Environment) -> None:
         node.recorder.flush()
 
 
-@events.quit.add_listener
 def _on_quit(**_: Any) -> None:
     """Last hook before the process exits: every user is gone, so the recorder can close.
 
@@ -361,3 +356,11 @@ def _ticker(env: Environment, t0: float) -> None:
             "tick", t_s=round(now - t0, 3), target=target_at(CONFIG.shape, now - t0), users=runner.user_count,
             rps=round(rate, 2), requests=total.num_requests, failures=total.num_failures,
         )
+
+
+# Locust's event hooks are untyped; registering by call keeps these functions typed.
+events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_on_test_start)  # type: ignore[no-untyped-call]
+events.test_stopping.add_listener(_on_test_stopping)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_on_quitting)  # type: ignore[no-untyped-call]
+events.quit.add_listener(_on_quit)  # type: ignore[no-untyped-call]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
@@ -53,14 +54,21 @@ class StatsTail:
 class Progress:
     """A live progress line, refreshed twice a second from the stats tail."""
 
-    def __init__(self, total_s: float, stats: StatsTail, status: Callable[[], str | None] | None, started_at: float) -> None:
+    def __init__(
+        self,
+        total_s: float,
+        stats: StatsTail,
+        status: Callable[[], str | None] | None,
+        started_at: float,
+        console: Console | None = None,
+    ) -> None:
         self._total = total_s
         self._stats = stats
         self._status = status
         self._started_at = started_at
         self._bar = RichProgress(
             TextColumn("[bold]load"), BarColumn(), TextColumn("{task.fields[clock]}"),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), transient=False,
+            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), transient=False, console=console,
         )
         self._task_id = self._bar.add_task("load", total=total_s, clock="", detail="")
         self._task: asyncio.Task[None] | None = None
@@ -81,6 +89,12 @@ class Progress:
         while True:
             self._refresh()
             await asyncio.sleep(0.5)
+
+    def line(self) -> str:
+        """The progress text as last drawn (for tests and logs)."""
+        self._refresh()
+        task = self._bar.tasks[0]
+        return f"{task.fields['clock']}  {task.fields['detail']}"
 
     def _refresh(self) -> None:
         for event in self._stats.poll():
