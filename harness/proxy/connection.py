@@ -59,8 +59,7 @@ class Side(asyncio.Protocol):
             self.out_link.feed(data)
         else:
             self.early.append(data)
-            if self.transport is not None:
-                self.transport.pause_reading()
+            self.hold("early")
 
     def eof_received(self) -> bool:
         if self.out_link is not None:
@@ -173,6 +172,8 @@ class Connection:
             if side.early_eof or side.transport is None:
                 link.feed_eof()
         if not self.closed:
+            self.upstream.release("early")
+            self.client.release("early")
             self.client.release("dial")
 
     def close(self, rst: bool = False, abort: bool = False) -> None:

@@ -119,3 +119,18 @@ def test_slicer_pieces_on_the_wire(api: Api, upstream: object) -> None:
     assert done.wait(2)
     assert b"".join(pieces) == payload
     assert len(pieces) >= 18        # 24 single-byte writes, 3 ms apart; a few may coalesce
+
+
+def test_upstream_that_speaks_first(api: Api, upstream: object) -> None:
+    def banner(conn: socket.socket) -> None:
+        conn.sendall(b"220 ready\r\n")          # before the client says anything
+        while data := conn.recv(100):
+            conn.sendall(data.upper())
+
+    up = upstream(banner)  # type: ignore[operator]
+    port = api.proxy("p", up.address)
+    for _ in range(5):
+        with connect(port) as sock:
+            assert recv_exactly(sock, 11) == b"220 ready\r\n"
+            sock.sendall(b"helo")
+            assert recv_exactly(sock, 4) == b"HELO"
