@@ -129,8 +129,13 @@ def create_app(settings: Settings, bureau: Bureau | None = None) -> FastAPI:
 
     @app.get("/stats")
     async def stats() -> Response:
-        store = profile().store
-        return _json(200, {"pending": store.pending, "orders": len(store)})
+        p = profile()
+        body: dict[str, Any] = {"pending": p.store.pending, "orders": len(p.store)}
+        counters = getattr(p, "counters", None)
+        if counters is not None:
+            body["bureau_calls"] = dict(sorted(counters.items()))
+            body["breaker"] = p.breaker.state  # type: ignore[attr-defined]
+        return _json(200, body)
 
     return app
 

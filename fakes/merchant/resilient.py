@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,8 @@ class Resilient:
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(self.tuning.concurrency)
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        # bureau calls by outcome ("issue:unknown", "find:found", ...): the evidence of retries
+        self.counters: Counter[str] = Counter()
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -154,6 +157,7 @@ class Resilient:
             async with self._slots:
                 if uncertain or refusal is not None:
                     lookup = await self.bureau.find(order_id, timeout)
+                    self.counters[f"find:{'failed' if lookup.invoices is None else 'ok'}"] += 1
                     if lookup.invoices is None:
                         self.breaker.failure()
                         await self._pause(attempt, lookup.retry_after)
@@ -162,18 +166,19 @@ class Resilient:
                     self.breaker.success()
                     found = self._blue(order_id, lookup.invoices)
                     if found is not None:
-                        await self.store.put(order.evolve(status="issued", invoice_number=found, error=None))
+                        self.store.record(order.evolve(status="issued", invoice_number=found, error=None))
                         return
                     if refusal is not None:
-                        await self.store.put(order.evolve(status="failed", error=describe(refusal)))
+                        self.store.record(order.evolve(status="failed", error=describe(refusal)))
                         return
                     uncertain = False
                 payload = order.body()
                 payload["request_id"] = order.request_id or issue_request_id(order_id)
                 outcome = await self.bureau.issue(payload, timeout)
+                self.counters[f"issue:{outcome.kind}"] += 1
             if outcome.kind == "issued":
                 self.breaker.success()
-                await self.store.put(order.evolve(status="issued", invoice_number=outcome.invoice_number, error=None))
+                self.store.record(order.evolve(status="issued", invoice_number=outcome.invoice_number, error=None))
                 return
             if outcome.kind == "rejected":
                 self.breaker.success()
@@ -201,14 +206,15 @@ class Resilient:
             async with self._slots:
                 outcome = await self.bureau.red_letter(order.invoice_number, reversal_request_id(order_id),
                                                        order.reverse_reason, self.tuning.attempt_timeout(attempt))
+                self.counters[f"red_letter:{outcome.kind}"] += 1
             if outcome.kind in ("issued", "duplicate"):
                 # 201, a replay, 409 ALREADY_REVERSED or a known request_id: the red invoice exists.
                 self.breaker.success()
-                await self.store.put(order.evolve(status="reversed", red_invoice_number=outcome.invoice_number))
+                self.store.record(order.evolve(status="reversed", red_invoice_number=outcome.invoice_number))
                 return
             if outcome.kind == "rejected":
                 self.breaker.success()
-                await self.store.put(order.evolve(reverse_reason=None, error=describe(outcome)))
+                self.store.record(order.evolve(reverse_reason=None, error=describe(outcome)))
                 return
             self.breaker.failure()
             await self._pause(attempt, outcome.retry_after)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+log = logging.getLogger("invoice_chaos.merchant")
 Status = Literal["pending", "issued", "failed", "reversed"]
 
 _SCHEMA = """
@@ -119,6 +121,15 @@ class Store:
         await self._enqueue(order)
         return order
 
+    def record(self, order: Order) -> None:
+        """Record ``order`` without waiting for the disk.
+
+        For outcomes the outbox can recover after a crash: a row left ``pending`` on disk is
+        resumed on start and resolved by lookup at the bureau, so it need not be waited for.
+        """
+        self._remember(order)
+        self._enqueue(order).add_done_callback(_log_failure)
+
     async def barrier(self) -> None:
         """Return once every write queued so far is on disk."""
         await self._enqueue(None)
@@ -166,5 +177,9 @@ class Store:
 
 
 def _row(order: Order) -> tuple[Any, ...]:
-    d = asdict(order)
-    return tuple(d[c] for c in _COLUMNS)
+    return tuple(getattr(order, c) for c in _COLUMNS)
+
+
+def _log_failure(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("the outbox could not write a row: %s", fut.exception())

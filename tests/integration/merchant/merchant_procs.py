@@ -33,8 +33,9 @@ LAUNCH = ("import argparse, importlib, sys; m = importlib.import_module(sys.argv
 
 class Service:
     def __init__(self, name: str, module: str, args: list[str], port: int, log_dir: Path,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, health: str = "/health") -> None:
         self.name, self.module, self.args, self.port = name, module, args, port
+        self.health = health
         self.url = f"http://127.0.0.1:{port}"
         self.log = log_dir / f"{name}.log"
         self.env = env or {}
@@ -45,7 +46,7 @@ class Service:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-c", LAUNCH, self.module, *self.args, "--port", str(self.port)],
                                          cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if not wait_http_ok(f"{self.url}/health", deadline_s=20):
+        if not wait_http_ok(f"{self.url}{self.health}", deadline_s=20):
             self.stop()
             raise RuntimeError(f"{self.name} did not become healthy; log:\n{self.log.read_text()[-2000:]}")
         return self
@@ -76,6 +77,11 @@ def bureau(tmp: Path, *extra: str) -> Service:
 def merchant(tmp: Path, bureau_url: str, profile: str, port: int | None = None) -> Service:
     args = ["--bureau-url", bureau_url, "--profile", profile, "--state-dir", str(tmp / f"state-{profile}"), "--seed", "1"]
     return Service(f"merchant-{profile}", "fakes.merchant.cli", args, port or free_port(), tmp)
+
+
+def proxy(tmp: Path) -> Service:
+    """The embedded Toxiproxy-compatible server (its API answers GET /version)."""
+    return Service("proxy", "harness.proxy.cli", ["--seed", "7"], free_port(), tmp, health="/version")
 
 
 def set_faults(bureau_url: str, faults: list[dict[str, Any]]) -> None:

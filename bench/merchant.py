@@ -1,0 +1,134 @@
+"""Orders per second the resilient merchant sustains on one core, beside the bureau's own rate.
+
+Two processes: the fake bureau pinned to one core and the reference merchant (resilient
+profile, durable outbox) pinned to another, when the OS lets us pin. The load generator
+(aiohttp, N keep-alive connections) runs here, unpinned. Rounds alternate:
+
+- bureau  — POST /api/v1/invoices straight to the bureau (the payload the merchant would send);
+- merchant — POST /invoices to the merchant, which writes its outbox, calls the bureau and
+             answers 201 (two durable commits per order: the outbox row, then the outcome).
+
+The ratio merchant/bureau says what the client costs on the hot path. Bounded: ``--seconds``
+per round, ``--rounds`` rounds.
+
+    .venv/bin/python bench/merchant.py --seconds 5 --concurrency 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from fakes.merchant.orders import Seller, build_invoice
+from harness.data.orders import OrderFactory
+from harness.net import free_port, wait_http_ok
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH = ("import argparse, importlib, sys; m = importlib.import_module(sys.argv[1]); "
+          "p = argparse.ArgumentParser(); m.configure(p); sys.exit(m.run(p.parse_args(sys.argv[2:])) or 0)")
+SELLER = Seller("91110108551385082Q", "北京示例科技有限公司")
+
+
+def start(module: str, args: list[str], port: int, core: int | None, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCH, module, *args, "--port", str(port)],
+                                cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=out, stderr=subprocess.STDOUT)
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(proc.pid, {core})
+        except OSError:
+            pass
+    if not wait_http_ok(f"http://127.0.0.1:{port}/health", 30):
+        proc.kill()
+        raise SystemExit(f"{module} did not start; see {log}")
+    return proc
+
+
+async def drive(url: str, bodies: list[bytes], seconds: float, concurrency: int) -> tuple[int, int]:
+    """POST bodies for ``seconds`` with ``concurrency`` connections; (2xx count, other count)."""
+    ok = bad = 0
+    next_body = 0
+    end = time.monotonic() + seconds
+    headers = {"Content-Type": "application/json"}
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal ok, bad, next_body
+        while time.monotonic() < end and next_body < len(bodies):
+            body = bodies[next_body]
+            next_body += 1
+            async with session.post(url, data=body, headers=headers) as resp:
+                await resp.read()
+                if resp.status in (200, 201, 202):
+                    ok += 1
+                else:
+                    bad += 1
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    return ok, bad
+
+
+def bodies_for(prefix: str, n: int, direct: bool) -> list[bytes]:
+    factory = OrderFactory(1, prefix)
+    out = []
+    for _ in range(n):
+        order = factory.next()
+        body: dict[str, Any] = order
+        if direct:
+            body = dict(build_invoice(order, SELLER).payload, request_id=order["order_id"])
+        out.append(json.dumps(body, ensure_ascii=False).encode())
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--max-orders", type=int, default=40_000, help="orders prepared per round (an upper bound)")
+    opts = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    bureau_core, merchant_core = (cores[0], cores[1]) if len(cores) >= 2 else (None, None)
+
+    with tempfile.TemporaryDirectory(prefix="bench-merchant-") as tmp:
+        tmpdir = Path(tmp)
+        bport, mport = free_port(), free_port()
+        bureau = start("fakes.bureau.cli", ["--db", str(tmpdir / "bureau.db")], bport, bureau_core, tmpdir / "bureau.log")
+        merchant = start("fakes.merchant.cli", ["--bureau-url", f"http://127.0.0.1:{bport}", "--profile", "resilient",
+                                                "--state-dir", str(tmpdir / "state")], mport, merchant_core, tmpdir / "merchant.log")
+        rates: dict[str, list[float]] = {"bureau": [], "merchant": []}
+        try:
+            for r in range(opts.rounds):
+                for target, url, direct in (("bureau", f"http://127.0.0.1:{bport}/api/v1/invoices", True),
+                                            ("merchant", f"http://127.0.0.1:{mport}/invoices", False)):
+                    bodies = bodies_for(f"b{r}{target[0]}", opts.max_orders, direct)
+                    started = time.monotonic()
+                    ok, bad = asyncio.run(drive(url, bodies, opts.seconds, opts.concurrency))
+                    rate = ok / (time.monotonic() - started)
+                    rates[target].append(rate)
+                    print(f"round {r + 1} {target:8s} {rate:8.0f} orders/s  ({ok} ok, {bad} not ok)")
+        finally:
+            for proc in (merchant, bureau):
+                proc.terminate()
+                proc.wait(15)
+    b, m = statistics.median(rates["bureau"]), statistics.median(rates["merchant"])
+    pinned = f"bureau on core {bureau_core}, merchant on core {merchant_core}" if bureau_core is not None else "unpinned"
+    print(f"\nmedian: bureau {b:.0f}/s, resilient merchant {m:.0f}/s, ratio merchant/bureau {m / b:.2f} "
+          f"({opts.concurrency} connections, {pinned})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
