@@ -15,7 +15,7 @@ from starlette.responses import Response
 from fakes.bureau import openapi
 from fakes.bureau.errors import ApiError
 from fakes.bureau.faults import hooks
-from fakes.bureau.http import json_response, read_json_object
+from fakes.bureau.http import JSON, json_response, parse_json_object, read_body, read_json_object
 from fakes.bureau.service import Bureau
 
 router = APIRouter(prefix="/api/v1", tags=["invoices"])
@@ -35,10 +35,12 @@ def _ids(body: dict[str, Any]) -> tuple[str | None, str | None]:
              summary="Issue a blue invoice")
 async def issue_invoice(request: Request) -> Response:
     bureau = _bureau(request)
-    body = await read_json_object(request, bureau.settings.max_body_bytes)
+    raw = await read_body(request, bureau.settings.max_body_bytes)
+    body = parse_json_object(raw)
     hooks.note_ids(request.scope, *_ids(body))
-    outcome = await bureau.issue(body, hooks.policy(request.scope, bureau.default_policy))
-    return json_response(outcome.record, outcome.status, outcome.headers)
+    # parse_json_object proved the bytes are valid UTF-8.
+    outcome = await bureau.issue(body, hooks.policy(request.scope, bureau.default_policy), raw.decode("utf-8"))
+    return Response(outcome.body(), outcome.status, outcome.headers, media_type=JSON)
 
 
 @router.get("/invoices", responses=openapi.LIST_RESPONSES, summary="Find invoices by external_id and/or request_id")
@@ -63,4 +65,4 @@ async def red_letter(request: Request, invoice_number: str) -> Response:
     body = await read_json_object(request, bureau.settings.max_body_bytes)
     hooks.note_ids(request.scope, *_ids(body))
     outcome = await bureau.reverse(invoice_number, body)
-    return json_response(outcome.record, outcome.status, outcome.headers)
+    return Response(outcome.body(), outcome.status, outcome.headers, media_type=JSON)

@@ -82,9 +82,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     port = _int("--port", args.port, 0, 65535)
     settings = settings_from(args)
+    import sqlite3
+
     import uvicorn
 
     from fakes.bureau.app import create_app
+    from fakes.bureau.ledger import Ledger
+
+    try:  # fail early, naming the file, rather than deep inside the server's startup
+        Ledger(settings.db_path).open()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"--db {settings.db_path!r} is not a usable bureau ledger: {exc}") from None
 
     class Server(uvicorn.Server):
         """uvicorn re-raises a caught SIGTERM after its graceful stop; a stop asked for is a success."""

@@ -32,13 +32,13 @@ CREATE TABLE IF NOT EXISTS invoices (
     external_id TEXT NOT NULL,
     red_for TEXT,
     status TEXT NOT NULL,
-    digest TEXT NOT NULL,
+    payload TEXT NOT NULL,  -- the request as received: a repeat is compared with it
     record TEXT NOT NULL,
     committed_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS invoices_external_id ON invoices (external_id);
 CREATE INDEX IF NOT EXISTS invoices_request_id ON invoices (request_id);
-CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, line TEXT NOT NULL);  -- NDJSON lines of one batch
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 MAX_BATCH = 2000
@@ -46,7 +46,8 @@ MAX_BATCH = 2000
 
 @dataclass(frozen=True)
 class InvoiceRow:
-    """One invoice to commit. ``record`` is the JSON record without ``status``."""
+    """One invoice to commit. ``record`` is the JSON record without ``status``; ``payload`` the
+    request's JSON text, kept so a repeated request_id can be compared with it (as parsed JSON)."""
 
     seq: int
     number: str
@@ -54,7 +55,7 @@ class InvoiceRow:
     request_id: str | None
     external_id: str
     red_for: str | None
-    digest: str
+    payload: str
     record: str
     reverses: str | None = None  # a red invoice flips this blue invoice to ``reversed``
 
@@ -65,7 +66,7 @@ class LoadedState:
 
     next_seq: int
     invoices: int
-    dedup: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    dedup: dict[tuple[str, str], str] = field(default_factory=dict)
     reversed_by: dict[str, str] = field(default_factory=dict)
 
 
@@ -100,15 +101,18 @@ class Ledger:
         conn = connect(self.path)
         try:
             conn.executescript(SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(invoices)")}
+            if "payload" not in columns:
+                raise sqlite3.DatabaseError("it was written by an older bureau (no payload column)")
             row = conn.execute("SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM invoices").fetchone()
             hwm = conn.execute("SELECT value FROM meta WHERE key = 'hwm'").fetchone()
             state = LoadedState(next_seq=max(row[0], hwm[0] if hwm else 0) + 1, invoices=row[1])
             # The first invoice committed under a (seller, request_id) is the one replays return.
-            for seller, rid, number, digest in conn.execute(
-                "SELECT seller_tax_id, request_id, number, digest FROM invoices"
+            for seller, rid, number in conn.execute(
+                "SELECT seller_tax_id, request_id, number FROM invoices"
                 " WHERE request_id IS NOT NULL ORDER BY seq DESC"
             ):
-                state.dedup[(seller, rid)] = (number, digest)
+                state.dedup[(seller, rid)] = number
             for red, blue in conn.execute("SELECT number, red_for FROM invoices WHERE red_for IS NOT NULL"):
                 state.reversed_by[blue] = red
         finally:
@@ -177,15 +181,20 @@ class Ledger:
         outcome: float | BaseException = committed_at
         try:
             conn.execute("BEGIN IMMEDIATE")
+            pending = _Pending()
             for (kind, payload), _ in batch:
                 if kind == "invoice":
-                    _insert(conn, payload, committed_at)
+                    pending.invoices.append(_row_values(payload, committed_at))
+                    if payload.reverses is not None:
+                        pending.reversed.append((payload.reverses,))
                 elif kind == "log":
-                    conn.execute("INSERT INTO requests (line) VALUES (?)", (payload,))
+                    pending.log.append(payload)
                 elif kind == "reset":
+                    pending.flush(conn)  # what was queued before the reset is reset too
                     conn.execute("DELETE FROM invoices")
                     conn.execute("DELETE FROM requests")
                     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hwm', ?)", (payload,))
+            pending.flush(conn)
             conn.execute("COMMIT")
             self.batches += 1
         except Exception as exc:  # noqa: BLE001 - every waiter must hear about a failed commit
@@ -232,15 +241,34 @@ class Ledger:
 _thread_local = threading.local()
 
 
-def _insert(conn: sqlite3.Connection, row: InvoiceRow, committed_at: float) -> None:
-    conn.execute(
-        "INSERT INTO invoices (seq, number, seller_tax_id, request_id, external_id, red_for, status,"
-        " digest, record, committed_at) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)",
-        (row.seq, row.number, row.seller_tax_id, row.request_id, row.external_id, row.red_for,
-         row.digest, row.record, committed_at),
-    )
-    if row.reverses is not None:
-        conn.execute("UPDATE invoices SET status = 'reversed' WHERE number = ?", (row.reverses,))
+_INSERT = (
+    "INSERT INTO invoices (seq, number, seller_tax_id, request_id, external_id, red_for, status,"
+    " payload, record, committed_at) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)"
+)
+
+
+def _row_values(row: InvoiceRow, committed_at: float) -> tuple[Any, ...]:
+    return (row.seq, row.number, row.seller_tax_id, row.request_id, row.external_id, row.red_for,
+            row.payload, row.record, committed_at)
+
+
+@dataclass
+class _Pending:
+    """Rows of one batch, written with one statement each (the request log as one row)."""
+
+    invoices: list[tuple[Any, ...]] = field(default_factory=list)
+    reversed: list[tuple[str]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if self.invoices:
+            conn.executemany(_INSERT, self.invoices)
+        if self.reversed:
+            conn.executemany("UPDATE invoices SET status = 'reversed' WHERE number = ?", self.reversed)
+        if self.log:
+            # One row per batch holding its lines: one insert instead of one per request.
+            conn.execute("INSERT INTO requests (line) VALUES (?)", ("\n".join(self.log),))
+        self.invoices, self.reversed, self.log = [], [], []
 
 
 def _resolve(futures: list[asyncio.Future[float]], outcome: float | BaseException, ledger: Ledger) -> None:

@@ -12,6 +12,7 @@ Framework-free: handlers parse HTTP, this module decides. Invariants it keeps:
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from fakes.bureau import records
-from fakes.bureau.errors import ApiError
+from fakes.bureau.errors import ApiError, dumps
 from fakes.bureau.ledger import InvoiceRow, Ledger, LoadedState, record_with_status
 from fakes.bureau.numbering import invoice_number, now_cst, rfc3339
 from fakes.bureau.rules import REQUEST_ID_RE, Problem, validate_invoice
@@ -31,11 +32,24 @@ _COLUMNS = "record, status, committed_at"
 
 @dataclass
 class Outcome:
-    """A successful answer: status (201 issued, 200 replayed), the record, extra headers."""
+    """A successful answer: status (201 issued, 200 replayed), the record, extra headers.
+
+    ``raw`` is the record already serialised (a fresh invoice reuses its stored JSON, which
+    saves one encoding per issue on the hot path).
+    """
 
     status: int
     record: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+    def body(self) -> bytes:
+        return self.raw if self.raw is not None else dumps(self.record)
+
+
+def _issued_body(record_json: str) -> bytes:
+    # The stored JSON is an object without "status": append it rather than encode again.
+    return (record_json[:-1] + ',"status":"issued"}').encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -60,25 +74,25 @@ class Bureau:
 
     # --- issue ------------------------------------------------------------------------------
 
-    async def issue(self, body: Mapping[str, Any], policy: Policy) -> Outcome:
+    async def issue(self, body: Mapping[str, Any], policy: Policy, payload: str | None = None) -> Outcome:
+        """Issue a blue invoice; ``payload`` is the request's JSON text (re-encoded when absent)."""
         problems = validate_invoice(body, policy.rates, policy.required_fields)
         if problems:
             raise _validation_failed(problems)
         seller: str = body["seller"]["tax_id"]
         request_id: str | None = body.get("request_id")
-        payload_digest = records.digest(body)
         key = (seller, request_id) if request_id is not None and self.settings.dedup == "request_id" else None
         if key is not None:
-            replay = await self._known(key, payload_digest)
+            replay = await self._known(key, body)
             if replay is not None:
                 return replay
         number, issued_at = self._next_number()
         record = records.blue_record(body, number, issued_at)
         row = InvoiceRow(self.next_seq - 1, number, seller, request_id, body["external_id"], None,
-                         payload_digest, records.to_json(record))
+                         payload if payload is not None else records.to_json(body), records.to_json(record))
         await self._commit(row, key)
         record["status"] = "issued"
-        return Outcome(201, record)
+        return Outcome(201, record, raw=_issued_body(row.record))
 
     # --- red-letter -------------------------------------------------------------------------
 
@@ -92,10 +106,10 @@ class Bureau:
             raise _validation_failed([Problem("invoice_number", "RED_INVOICE",
                                               f"{blue_number} is itself a red-letter invoice and cannot be reversed")])
         seller = blue["seller"]["tax_id"]
-        payload_digest = records.digest({"red_for": blue_number, **body})
+        request = {"red_for": blue_number, **body}
         key = (seller, request_id) if request_id is not None and self.settings.dedup == "request_id" else None
         if key is not None:
-            replay = await self._known(key, payload_digest)
+            replay = await self._known(key, request)
             if replay is not None:
                 return replay
         while (inflight := self._reversing.get(blue_number)) is not None:
@@ -107,13 +121,13 @@ class Bureau:
         number, issued_at = self._next_number()
         record = records.red_record(blue, number, issued_at, request_id, reason)
         row = InvoiceRow(self.next_seq - 1, number, seller, request_id, blue["external_id"], blue_number,
-                         payload_digest, records.to_json(record), reverses=blue_number)
+                         records.to_json(request), records.to_json(record), reverses=blue_number)
         fut = self.ledger.submit_invoice(row)
         self._reversing[blue_number] = fut
         fut.add_done_callback(lambda f: self._reversal_done(f, blue_number, number))
         await self._commit_future(fut, row, key)
         record["status"] = "issued"
-        return Outcome(201, record)
+        return Outcome(201, record, raw=_issued_body(row.record))
 
     def _reversal_done(self, fut: asyncio.Future[float], blue_number: str, red_number: str) -> None:
         self._reversing.pop(blue_number, None)
@@ -163,22 +177,25 @@ class Bureau:
         self.next_seq += 1
         return number, rfc3339(moment)
 
-    async def _known(self, key: tuple[str, str], payload_digest: str) -> Outcome | None:
-        """Replay (200) or refuse (409) a known request_id; None when it is fresh."""
+    async def _known(self, key: tuple[str, str], request: Mapping[str, Any]) -> Outcome | None:
+        """Replay (200) or refuse (409) a known request_id; None when it is fresh.
+
+        The comparison (as parsed JSON) happens only here, on a repeat, so a fresh issue pays
+        nothing for it.
+        """
         while (inflight := self._pending.get(key)) is not None:
             await asyncio.wait([inflight])
-        known = self._dedup.get(key)
-        if known is None:
+        number = self._dedup.get(key)
+        if number is None:
             return None
-        number, known_digest = known
-        if known_digest != payload_digest:
+        row = self.ledger.read_one(f"SELECT {_COLUMNS}, payload FROM invoices WHERE number = ?", (number,))
+        if row is None:  # reset between commit and replay: treat as fresh
+            return None
+        if records.digest(json.loads(row[3])) != records.digest(request):
             raise ApiError(409, "DUPLICATE_REQUEST",
                            f"request_id {key[1]!r} was already used for invoice {number} with a different payload",
                            extra={"invoice_number": number})
-        found = self._fetch(number)
-        if found is None:  # reset between commit and replay: treat as fresh
-            return None
-        return Outcome(200, found[0], dict(REPLAYED))
+        return Outcome(200, record_with_status(row[0], row[1]), dict(REPLAYED))
 
     async def _commit(self, row: InvoiceRow, key: tuple[str, str] | None) -> None:
         await self._commit_future(self.ledger.submit_invoice(row), row, key)
@@ -200,7 +217,7 @@ class Bureau:
             return
         self.invoices += 1
         if key is not None:
-            self._dedup.setdefault(key, (row.number, row.digest))
+            self._dedup.setdefault(key, row.number)
 
 
 def _hidden(committed_at: float, lag_s: float) -> bool:

@@ -60,3 +60,10 @@ def test_bad_port() -> None:
 def test_db_directory_must_exist(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--db"):
         cli.settings_from(parse("--db", str(tmp_path / "missing" / "b.db")))
+
+
+def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.db"
+    bad.write_text("not sqlite at all, just text " * 100)
+    with pytest.raises(InputError, match="--db"):
+        cli.run(parse("--db", str(bad), "--port", "0"))
