@@ -62,3 +62,36 @@ def test_lifecycle_as_the_library_uses_it(toxiproxy: Toxiproxy, echo_server: Ups
     assert [p.name for p in populated] == ["second"]
     toxiproxy.destroy_all()
     assert toxiproxy.proxies() == {}
+
+
+def test_library_suite_expectations(toxiproxy: Toxiproxy, echo_server: Upstream) -> None:
+    """The cases toxiproxy-python's own test suite checks, restated against our server."""
+    from harness.net import free_port
+    from toxiproxy.utils import can_connect_to
+
+    fixed = free_port()
+    disabled = toxiproxy.create(upstream="localhost:3306", name="mysql", enabled=False,
+                                listen=f"127.0.0.1:{fixed}")
+    assert (disabled.enabled, disabled.listen) == (False, f"127.0.0.1:{fixed}")
+    assert toxiproxy.destroy("invalid_proxy") is False
+    assert toxiproxy.get_proxy("invalid_proxy") is None
+    assert isinstance(toxiproxy.version(), bytes)
+
+    first, second = free_port(), free_port()
+    toxiproxy.populate([{"name": "pop", "upstream": "localhost:3306",
+                         "listen": f"localhost:{first}"}])
+    moved = toxiproxy.populate([{"name": "pop", "upstream": "localhost:3306",
+                                 "listen": f"localhost:{second}"}])
+    for proxy in moved:
+        host, port = proxy.listen.split(":")
+        assert (host, int(port)) == ("127.0.0.1", second) and can_connect_to(host, int(port))
+
+    proxy = toxiproxy.create(upstream=echo_server.address, name="server")
+    host, port = proxy.listen.split(":")
+    proxy.add_toxic(type="latency", attributes={"latency": 123})
+    proxy.disable()
+    assert can_connect_to(host, int(port)) is False
+    proxy.enable()
+    assert can_connect_to(host, int(port)) is True
+    assert proxy.get_toxic("latency_downstream").attributes["latency"] == 123
+    assert toxiproxy.get_proxy("server").listen == proxy.listen
