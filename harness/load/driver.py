@@ -32,7 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from harness.errors import EnvironmentFailure
+from harness.data.orders import ORDER_ID_RE
+from harness.errors import EnvironmentFailure, InputError
 from harness.load.job import JOB_ENV, STATS_FILE, LoadJob
 from harness.load.progress import Progress, StatsTail
 from harness.load.shapes import LoadConfig, total_duration
@@ -62,6 +63,12 @@ class LoadDriver:
         startup_timeout_s: float = 60.0,
         python: str = sys.executable,
     ) -> None:
+        longest = f"{order_prefix}-w{max(0, config.workers - 1)}-9999999"
+        if not ORDER_ID_RE.fullmatch(longest):
+            raise InputError(
+                f"order_prefix {order_prefix!r}: order ids like {longest!r} must be 1-64 of A-Z a-z 0-9 _ - "
+                "(CONTRACT §3); use a shorter prefix without other characters"
+            )
         self.config = config
         self.target_url = target_url.rstrip("/")
         self.run_dir = Path(run_dir)

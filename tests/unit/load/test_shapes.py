@@ -145,3 +145,15 @@ def test_poisson_clock_is_seeded_and_has_the_declared_mean() -> None:
     b = list(iter(ArrivalClock(shape, poisson=True, seed=3).next_due, None))
     assert a == b
     assert abs(len(a) - 4000) < 4 * 4000**0.5  # four standard deviations
+
+
+def test_driver_refuses_a_prefix_that_breaks_order_ids(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from harness.errors import InputError
+    from harness.load.driver import LoadDriver
+
+    config = cfg(type="steady", target=1, duration_s=1)
+    with pytest.raises(InputError, match="order_prefix"):
+        LoadDriver(config, "http://127.0.0.1:1", Path(str(tmp_path)), 1, "has space", Path(str(tmp_path)) / "l.log")
+    LoadDriver(config, "http://127.0.0.1:1", Path(str(tmp_path)), 1, "run-2026_01", Path(str(tmp_path)) / "l.log")
