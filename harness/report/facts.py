@@ -52,6 +52,7 @@ class Facts:
     availability: Any
     missing: list[str] = field(default_factory=list)
     interrupted: bool = False
+    fault_errors: list[str] = field(default_factory=list)  # faults that failed to apply
 
     @property
     def failed_gates(self) -> list[dict[str, Any]]:
@@ -89,7 +90,9 @@ def drain_s(probes: pd.DataFrame, end: float) -> float | None:
 
 
 def _fault_facts(data: RunData, horizon: float) -> list[FaultFacts]:
-    by_id = {str(f.get("id")): f for f in data.summary.get("faults") or [] if isinstance(f, dict)}
+    listed = data.summary.get("faults")
+    by_id = {str(f.get("id")): f for f in (listed if isinstance(listed, list) else [])
+             if isinstance(f, dict)}
     rows: list[FaultFacts] = []
     seen: set[str] = set()
     for rec in data.faults.to_dict("records"):
@@ -132,9 +135,11 @@ def _latency(ops: pd.DataFrame) -> dict[str, float]:
 
 def build_facts(data: RunData, horizon: float) -> Facts:
     s = data.summary
-    anomalies = {k: [str(o) for o in (s.get("anomalies") or {}).get(k) or []]
+    found = s.get("anomalies")
+    lists: dict[str, Any] = found if isinstance(found, dict) else {}
+    anomalies = {k: [str(o) for o in lists.get(k) or [] if isinstance(lists.get(k), list)]
                  for k in ANOMALY_KINDS}
-    for k, v in (s.get("anomalies") or {}).items():
+    for k, v in lists.items():
         if k not in anomalies and isinstance(v, list):
             anomalies[k] = [str(o) for o in v]
     verdict = str(s.get("verdict") or "incomplete")
@@ -145,13 +150,19 @@ def build_facts(data: RunData, horizon: float) -> Facts:
         verdict=verdict,
         compromised=bool(s.get("compromised")),
         compromised_reasons=[str(r) for r in s.get("compromised_reasons") or []],
-        requests=s.get("requests") or _requests(data.load_ops),
-        latency_ms=s.get("latency_ms") or _latency(data.load_ops),
+        requests=s["requests"] if isinstance(s.get("requests"), dict)
+        else _requests(data.load_ops),
+        latency_ms=s["latency_ms"] if isinstance(s.get("latency_ms"), dict)
+        else _latency(data.load_ops),
         anomalies=anomalies,
         faults=_fault_facts(data, horizon),
-        gates=[g for g in s.get("gates") or [] if isinstance(g, dict)],
-        evidence=s.get("evidence") or {},
+        gates=[g for g in (s["gates"] if isinstance(s.get("gates"), list) else [])
+               if isinstance(g, dict)],
+        evidence=s["evidence"] if isinstance(s.get("evidence"), dict) else {},
         availability=s.get("availability"),
         missing=list(data.missing),
+        fault_errors=[f"{r.get('id')} {r.get('kind')}: {r.get('error')}"
+                      for r in data.faults.to_dict("records")
+                      if isinstance(r.get("error"), str) and r.get("error")],
         interrupted=bool(data.run.get("interrupted")),
     )

@@ -52,6 +52,11 @@ class RunData:
         return None
 
 
+def _records(path: Path) -> list[dict[str, Any]]:
+    """JSON lines that are objects; anything else (a torn or foreign line) is skipped."""
+    return [r for r in read_jsonl(path) if isinstance(r, dict)]
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -70,7 +75,7 @@ def _ops_from_parquet(path: Path) -> pd.DataFrame:
 
 
 def _ops_from_jsonl(path: Path) -> pd.DataFrame:
-    rows = read_jsonl(path)
+    rows = _records(path)
     for r in rows:
         r.pop("order", None)
     return pd.DataFrame(rows)
@@ -127,7 +132,7 @@ def read_operations(run_dir: Path, start: float | None) -> tuple[pd.DataFrame, f
 
 
 def read_faults(run_dir: Path) -> pd.DataFrame:
-    rows = read_jsonl(run_dir / "faults.jsonl")
+    rows = _records(run_dir / "faults.jsonl")
     df = pd.DataFrame(rows, columns=FAULT_COLUMNS) if rows else pd.DataFrame(columns=FAULT_COLUMNS)
     for col in ("start_s", "end_s"):
         df[col] = pd.to_numeric(df[col], errors="coerce")
@@ -136,7 +141,7 @@ def read_faults(run_dir: Path) -> pd.DataFrame:
 
 
 def read_probes(run_dir: Path) -> pd.DataFrame:
-    rows = read_jsonl(run_dir / "probes.jsonl")
+    rows = _records(run_dir / "probes.jsonl")
     df = pd.DataFrame(rows, columns=PROBE_COLUMNS) if rows else pd.DataFrame(columns=PROBE_COLUMNS)
     return df.apply(pd.to_numeric, errors="coerce").astype("float64")
 
@@ -185,7 +190,7 @@ def read_commits(run_dir: Path, start: float, order_ids: pd.Series | None = None
     table = _ledger_table(path)
     if table is None:  # the slow, tolerant path
         rows = pd.DataFrame([{k: r.get(k) for k in ("committed_at", "external_id", "red_for")}
-                             for r in read_jsonl(path)],
+                             for r in _records(path)],
                             columns=["committed_at", "external_id", "red_for"])
         mask = rows["red_for"].isna()
         if order_ids is not None and len(order_ids):

@@ -87,6 +87,8 @@ def warnings(facts: Facts) -> list[str]:
     if facts.compromised:
         reasons = "; ".join(facts.compromised_reasons) or "no reason given"
         out.append(f"Figures are compromised and cannot be trusted: {reasons}.")
+    for err in facts.fault_errors:
+        out.append(f"A fault did not act as scheduled ({err}); its window may not have happened.")
     if facts.missing:
         out.append("Missing from the run directory: " + ", ".join(facts.missing) + ".")
     return out

@@ -84,3 +84,18 @@ def test_torn_ledger_uses_the_tolerant_reader(run_dir: Path) -> None:
     with open(run_dir / "bureau-ledger.jsonl", "a") as fh:
         fh.write('{"invoice_number": "26')
     assert len(load_run(run_dir).commits_s) == n
+
+
+def test_garbage_everywhere_still_renders(tmp_path: Path) -> None:
+    """Files of the right names with the wrong shapes: render says what it can, never raises."""
+    (tmp_path / "run.json").write_text('{"load_start_at": "soon", "sut": 3}')
+    (tmp_path / "summary.json").write_text('{"verdict": "fail", "gates": [1, {"name": "g"}], '
+                                           '"anomalies": {"lost": "x", "weird": ["o1"]}, '
+                                           '"faults": "no", "evidence": []}')
+    (tmp_path / "operations.jsonl").write_text(
+        '[1, 2]\n"text"\n{"op_id": "a"}\n{"order_id": "o1", "outcome": "ok", "invoke_at": 5}\n')
+    (tmp_path / "faults.jsonl").write_text('{"id": "f1", "start_s": "x"}\n[3]\n')
+    (tmp_path / "probes.jsonl").write_text('{"t_s": "a", "sut_pending": null}\n7\n')
+    (tmp_path / "bureau-ledger.jsonl").write_text('{"committed_at": "yesterday"}\n')
+    text = render(tmp_path).read_text()
+    assert "FAIL" in text
