@@ -88,6 +88,33 @@ class GateModel(_Frozen):
 DEFAULT_TARGETS = {"network": "bureau", "bureau": "bureau", "process": "sut"}
 
 
+class MixModel(_Frozen):
+    family: Literal["network", "bureau", "process"]
+    kind: str
+    target: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    weight: float = Field(default=1.0, gt=0)
+
+
+class RandomFaults(_Frozen):
+    """A seeded random schedule: non-overlapping windows drawn from a weighted mix."""
+
+    mix: tuple[MixModel, ...] = Field(min_length=1)
+    start_s: float = Field(default=0.0, ge=0)
+    end_s: float = Field(gt=0)
+    mean_interval_s: float = Field(gt=0)
+    duration_s: tuple[float, float]
+
+    @model_validator(mode="after")
+    def _ranges(self) -> RandomFaults:
+        lo, hi = self.duration_s
+        if not 0 < lo <= hi:
+            raise ValueError(f"duration_s must be [min, max] with 0 < min <= max, got [{lo}, {hi}]")
+        if self.end_s <= self.start_s:
+            raise ValueError(f"end_s {self.end_s} must be after start_s {self.start_s}")
+        return self
+
+
 class Scenario(_Frozen):
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     description: str = ""
@@ -96,6 +123,7 @@ class Scenario(_Frozen):
     services: Services = Services()
     load: LoadConfig
     faults: tuple[FaultModel, ...] = ()
+    random_faults: RandomFaults | None = None
     drain_s: float = Field(default=30.0, ge=0)
     gates: tuple[GateModel, ...] = ()
 
@@ -112,6 +140,14 @@ class Scenario(_Frozen):
                 duration_s=None if f.duration_s is None else f.duration_s * self.time_scale,
                 params=dict(f.params),
             ))
+        if self.random_faults is not None:
+            from harness.faults.schedule import MixEntry, random_schedule
+
+            r = self.random_faults
+            mix = [MixEntry(m.family, m.kind, m.target or DEFAULT_TARGETS[m.family], m.params, m.weight) for m in r.mix]
+            specs += random_schedule(mix, seed=self.seed, start_s=r.start_s, end_s=r.end_s,
+                                     mean_interval_s=r.mean_interval_s, duration_s=r.duration_s,
+                                     scale=self.time_scale)
         return specs
 
     def scaled_load(self) -> LoadConfig:

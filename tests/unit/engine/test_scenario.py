@@ -94,3 +94,41 @@ def test_shipped_scenarios_all_validate():
     assert files, "no scenarios shipped"
     for f in files:
         load_scenario(f)
+
+
+RANDOM = """\
+name: rnd
+seed: 5
+load:
+  shape: {type: steady, target: 10, duration_s: 120}
+random_faults:
+  start_s: 5
+  end_s: 110
+  mean_interval_s: 8
+  duration_s: [2, 6]
+  mix:
+    - {family: bureau, kind: error, params: {status: 503}, weight: 2}
+    - {family: network, kind: down}
+"""
+
+
+def test_random_schedule_is_seeded_and_never_overlaps(tmp_path):
+    path = write(tmp_path, RANDOM)
+    a = load_scenario(path).fault_specs()
+    b = load_scenario(path).fault_specs()
+    c = load_scenario(path, seed=6).fault_specs()
+    assert a == b and a != c
+    assert len(a) >= 5
+    for prev, nxt in zip(a, a[1:]):
+        assert prev.start_s + prev.duration_s <= nxt.start_s
+    assert all(5 <= s.start_s and s.start_s + s.duration_s <= 110 and 2 <= s.duration_s <= 6 for s in a)
+    assert {s.kind for s in a} == {"error", "down"}
+    scaled = load_scenario(path, time_scale=2).fault_specs()
+    assert scaled[0].start_s == pytest.approx(a[0].start_s * 2, abs=0.002)
+
+
+def test_random_schedule_problems_are_explained(tmp_path):
+    with pytest.raises(ScenarioError, match=r"random_faults.*duration_s"):
+        load_scenario(write(tmp_path, RANDOM.replace("[2, 6]", "[6, 2]")))
+    with pytest.raises(ScenarioError, match=r"faults\[\d+\]\.kind"):
+        load_scenario(write(tmp_path, RANDOM.replace("kind: down", "kind: melt")))
