@@ -20,7 +20,8 @@ def _case(suite: ET.Element, classname: str, name: str, failure: str | None,
         el.text = detail or failure
 
 
-def render_junit(facts: Facts) -> str:
+def render_junit(facts: Facts, explained: dict[str, str] | None = None) -> str:
+    """``explained``: per anomaly kind, the report's "what went wrong" line for it."""
     root = ET.Element("testsuites", name=f"invoice-chaos {facts.scenario}")
     prefix = f"invoice-chaos.{facts.scenario}"
     gates = ET.SubElement(root, "testsuite", name=f"{prefix}.gates")
@@ -39,7 +40,9 @@ def render_junit(facts: Facts) -> str:
         reason = None if not ids else (
             f"{len(ids)} {kind} order(s): {', '.join(ids[:10])}"
             + (" …" if len(ids) > 10 else ""))
-        detail = f"{story.ANOMALY_MEANING.get(kind, kind)}.\n" + "\n".join(ids)
+        detail = (f"{story.ANOMALY_MEANING.get(kind, kind)}.\n"
+                  + (f"{explained[kind]}\n" if explained and kind in explained else "")
+                  + "\n".join(ids))
         _case(anomalies, f"{prefix}.anomalies", kind, reason, detail)
 
     recovery = ET.SubElement(root, "testsuite", name=f"{prefix}.recovery")

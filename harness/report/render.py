@@ -48,7 +48,8 @@ def render(run_dir: Path) -> Path:
         (plot_dir / f"{name}.png").write_bytes(png)
     what = [attribution.line(k) for k in kinds]
     (run_dir / "report.md").write_text(render_markdown(facts, what), encoding="utf-8")
-    (run_dir / "junit.xml").write_text(render_junit(facts), encoding="utf-8")
+    explained = {k.kind: attribution.line(k) for k in kinds}
+    (run_dir / "junit.xml").write_text(render_junit(facts, explained), encoding="utf-8")
     html_path = run_dir / "report.html"
     html_path.write_text(render_html(facts, images, data.load_ops, data.run, run_dir,
                                      frames.malformed(data).to_dict("records"), what),
