@@ -187,6 +187,8 @@ class NetworkInjector:
         return {k: v[3] for k, v in _KINDS.items()}
 
     def check(self, spec: FaultSpec) -> list[str]:
+        if spec.family != self.family:
+            return [f"family: {spec.family!r} is not handled by the network injector"]
         if spec.kind not in _KINDS:
             return [f"kind: {spec.kind!r} is not a network fault (one of: {', '.join(_KINDS)})"]
         problems: list[str] = []

@@ -13,7 +13,12 @@ from typing import Any
 
 from harness.proxy.errors import bad_body
 
-_DECODER = json.JSONDecoder()
+def _reject_constant(name: str) -> Any:
+    raise bad_body(f"invalid character '{name[0]}' looking for beginning of value")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)   # Go has no NaN/Infinity
+_FLOAT32_MAX = 3.4028234663852886e38
 _INT64 = (-(2**63), 2**63 - 1)
 _GO_KIND = {dict: "object", list: "array", str: "string", bool: "bool", type(None): "null"}
 
@@ -63,6 +68,9 @@ def opt_float(obj: dict[str, Any], key: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if abs(value) > _FLOAT32_MAX:
+            raise bad_body(f"json: cannot unmarshal number {value} into Go struct field "
+                           f"{where}.{key} of type float32")
         return float32(float(value))
     raise _type_error(value, where, key, "float32")
 
@@ -86,15 +94,12 @@ def _type_error(value: Any, where: str, key: str, go_type: str) -> Exception:
 
 def float32(x: float) -> float:
     """Round to float32, the type Toxiproxy stores toxicity in."""
-    try:
-        return float(struct.unpack("f", struct.pack("f", x))[0])
-    except OverflowError:
-        return float("inf") if x > 0 else float("-inf")
+    return float(struct.unpack("f", struct.pack("f", x))[0])
 
 
 def float32_json(x: float) -> float | int:
     """A Python number whose JSON text is Go's shortest float32 rendering (1, 0.5, 0.2)."""
-    if x == x and abs(x) != float("inf") and x == int(x) and abs(x) < 1e21:
+    if x == int(x) and abs(x) < 1e21:
         return int(x)
     for digits in range(1, 10):
         text = f"{x:.{digits}g}"

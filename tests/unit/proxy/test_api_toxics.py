@@ -65,3 +65,13 @@ def test_update_merges_and_delete(api: Api, echo_server: Upstream) -> None:
     assert missing.status_code == 404 and json.loads(missing.content)["error"] == "toxic not found"
     api.toxic("p", "slicer", name="s", average_size=4)
     assert api("PATCH", "/proxies/p/toxics/s", {"attributes": {"average_size": -1}}).status_code == 400
+
+
+def test_toxicity_out_of_float32_and_nan_are_400(api: Api, echo_server: Upstream) -> None:
+    api.proxy("p", echo_server.address)
+    big = api("POST", "/proxies/p/toxics", data=b'{"type":"noop","toxicity":1e40}')
+    assert big.status_code == 400
+    nan = api("POST", "/proxies/p/toxics", data=b'{"type":"noop","toxicity":NaN}')
+    assert nan.status_code == 400
+    odd = api("POST", "/proxies/p/toxics", {"type": "noop", "name": "odd", "toxicity": 2.5})
+    assert odd.status_code == 200 and odd.json()["toxicity"] == 2.5     # not range-checked
