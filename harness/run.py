@@ -51,6 +51,9 @@ class RunOptions:
     toxiproxy_url: str | None = None
     bureau_listen: str = "127.0.0.1:26001"
     backend: str = "local"
+    sut_image: str | None = None
+    toxiproxy_image: str = "ghcr.io/shopify/toxiproxy"
+    pull: bool = False
 
 
 @dataclass
@@ -90,10 +93,10 @@ def default_run_dir(scenario: Scenario) -> Path:
 
 async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     """Run one scenario. ``say`` prints progress lines for people (stderr in the CLI)."""
-    if opts.backend != "local":
-        raise InputError(f"--backend {opts.backend!r}: only the local backend exists in this version")
+    if opts.backend not in ("local", "docker"):
+        raise InputError(f"--backend {opts.backend!r}: use local or docker")
     scenario = load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
-    sut = choose_sut(scenario, opts.sut, opts.sut_cmd, opts.sut_url)
+    sut = choose_sut(scenario, opts.sut, opts.sut_cmd, opts.sut_url, opts.sut_image, opts.backend)
     specs = scenario.fault_specs()
     if sut.url and any(s.family == "process" and s.target == "sut" for s in specs):
         raise InputError(f"{opts.scenario_path}: process faults on the SUT cannot be applied to --sut-url {sut.url} "
@@ -127,7 +130,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
             pass
 
     stack = AsyncExitStack()
-    backend = LocalBackend(run_dir / "logs")
+    backend = _make_backend(opts.backend, run_dir, run_id)
     stack.push_async_callback(backend.close)
     services: Stack | None = None
     prober: Prober | None = None
@@ -138,9 +141,11 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         say(f"run directory: {run_dir}")
         say("starting bureau, fault proxy and SUT ...")
         services = await start_stack(stack, backend, scenario, sut, run_id=run_id, state_dir=state_dir,
-                                     toxiproxy_url=opts.toxiproxy_url, bureau_listen=opts.bureau_listen)
+                                     toxiproxy_url=opts.toxiproxy_url, bureau_listen=opts.bureau_listen,
+                                     toxiproxy_image=opts.toxiproxy_image, pull=opts.pull)
         meta["services"] = {"bureau": services.bureau.url, "toxiproxy": services.toxiproxy_url,
-                            "bureau_via_proxy": services.proxy_listen, "sut": services.sut_url}
+                            "bureau_via_proxy": services.proxy_listen, "sut": services.sut_url,
+                            "proxy": services.proxy_info}
         await _precheck_bureau_faults(services, specs, opts.scenario_path)
 
         from harness.load.driver import LoadDriver
@@ -155,6 +160,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         await driver.start()
         meta["load_start_at"] = driver.load_start_at
         timeline.start(driver.load_start_at)
+        _record_load_spike(timeline, scenario)
         crash_watch = asyncio.create_task(_watch_crashes(services, timeline, notes), name="crash-watch")
         done, _ = await asyncio.wait({asyncio.ensure_future(driver.wait()), crash_watch},
                                      return_when=asyncio.FIRST_COMPLETED)
@@ -201,6 +207,23 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     if interrupted:
         result.exit_code = 130
     return result
+
+
+def _make_backend(name: str, run_dir: Path, run_id: str) -> Any:
+    """The local backend, or the Docker one (exit 3 with the reason when no engine answers)."""
+    if name == "docker":
+        from harness.backends.docker import DockerBackend
+        from harness.backends.engine import connect
+
+        return DockerBackend(run_dir / "logs", run_id, connect())
+    return LocalBackend(run_dir / "logs")
+
+
+def _record_load_spike(timeline: Timeline, scenario: Scenario) -> None:
+    shape = scenario.scaled_load().shape
+    if shape.type == "spike":
+        timeline.add_load_window("load-spike", "spike", shape.at_s, shape.at_s + shape.spike_s,
+                                 {"base": shape.base, "factor": shape.factor})
 
 
 async def _precheck_bureau_faults(services: Stack, specs: list[Any], path: Path) -> None:

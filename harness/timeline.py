@@ -42,6 +42,16 @@ class Timeline:
         self._load_start_at = load_start_at
         self._tasks = [asyncio.create_task(self._one(s), name=f"fault-{s.id}") for s in self.specs]
 
+    def add_load_window(self, fid: str, kind: str, start_s: float, end_s: float, params: dict[str, Any]) -> None:
+        """Record a window the load shape itself produces (a spike), so it is shaded and measured
+        like any fault. Its times are the shape's, which the load follows to within its lag."""
+        w = {"id": fid, "family": "load", "kind": kind, "target": "sut", "params": params,
+             "planned_start_s": start_s, "planned_end_s": end_s,
+             "applied_at": self._load_start_at + start_s, "reverted_at": self._load_start_at + end_s,
+             "start_s": start_s, "end_s": end_s, "error": None}
+        self.windows[fid] = w
+        self._write(w)
+
     def active_label(self) -> str | None:
         if not self.active:
             return None
@@ -102,4 +112,4 @@ class Timeline:
         tmp.replace(self.path)
 
     def final_windows(self) -> list[dict[str, Any]]:
-        return [self.windows[s.id] for s in self.specs]
+        return sorted(self.windows.values(), key=lambda w: w["planned_start_s"])
