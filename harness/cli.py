@@ -20,6 +20,7 @@ from harness.errors import ChaosError
 COMMANDS: dict[str, str] = {
     "run": "harness.commands.run",
     "validate": "harness.commands.validate",
+    "suite": "harness.commands.suite",
     "report": "harness.commands.report",
     "compare": "harness.commands.compare",
     "bureau": "fakes.bureau.cli",
