@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from harness.backends.local import LocalBackend, LocalService
+from harness.backends.base import Service
+from harness.backends.local import LocalBackend
 from harness.errors import BackendError, InputError
 from harness.net import free_port
 from harness.scenario import Scenario
@@ -31,18 +32,35 @@ class SutChoice:
     reference: str | None = None
     cmd: str | None = None
     url: str | None = None
+    image: str | None = None
 
     @property
     def label(self) -> str:
         if self.reference:
             return f"reference:{self.reference}"
+        if self.image:
+            return f"image:{self.image}"
         return f"cmd:{self.cmd}" if self.cmd else f"url:{self.url}"
 
 
-def choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url: str | None) -> SutChoice:
-    given = [x for x in (sut, sut_cmd, sut_url) if x]
+def choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url: str | None,
+               sut_image: str | None = None, backend: str = "local") -> SutChoice:
+    given = [x for x in (sut, sut_cmd, sut_url, sut_image) if x]
     if len(given) > 1:
-        raise InputError("give one of --sut, --sut-cmd, --sut-url")
+        raise InputError("give one of --sut, --sut-cmd, --sut-url, --sut-image")
+    choice = _choose_sut(scenario, sut, sut_cmd, sut_url, sut_image)
+    if choice.image and backend != "docker":
+        raise InputError(f"SUT image {choice.image}: images run on the Docker backend; add --backend docker")
+    if choice.cmd and backend == "docker":
+        raise InputError(f"SUT command {choice.cmd!r}: the Docker backend runs images, not host commands; "
+                         "use --sut-image, or --backend local")
+    return choice
+
+
+def _choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url: str | None,
+                sut_image: str | None) -> SutChoice:
+    if sut_image:
+        return SutChoice(image=sut_image)
     if sut:
         kind, _, profile = sut.partition(":")
         if kind != "reference" or profile not in ("naive", "retrying", "resilient"):
@@ -54,7 +72,7 @@ def choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url
         return SutChoice(url=sut_url.rstrip("/"))
     s = scenario.services.sut
     if s.image:
-        raise InputError("services.sut.image needs the Docker backend, which this version does not have yet; use --sut-cmd")
+        return SutChoice(image=s.image)
     if s.cmd:
         return SutChoice(cmd=s.cmd)
     if s.url:
@@ -66,20 +84,21 @@ def choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url
 class Stack:
     """The running services of one run, and what the faults need to reach them."""
 
-    bureau: LocalService
-    proxy: LocalService | None
-    sut: LocalService | None
+    bureau: Service
+    proxy: Service | None
+    sut: Service | None
     sut_url: str
     toxiproxy_url: str
     proxy_name: str
     proxy_listen: str
     sut_capabilities: list[str] = field(default_factory=list)
+    proxy_info: dict[str, str] = field(default_factory=lambda: {"kind": "embedded"})
 
     @property
     def bureau_admin_url(self) -> str:
         return self.bureau.url
 
-    def service(self, target: str) -> LocalService:
+    def service(self, target: str) -> Service:
         svc = {"bureau": self.bureau, "proxy": self.proxy, "sut": self.sut}.get(target)
         if svc is None:
             raise BackendError(f"no {target} process to act on in this run")
@@ -88,7 +107,7 @@ class Stack:
 
 async def start_stack(
     stack: AsyncExitStack,
-    backend: LocalBackend,
+    backend: Any,
     scenario: Scenario,
     sut: SutChoice,
     *,
@@ -96,7 +115,16 @@ async def start_stack(
     state_dir: Path,
     toxiproxy_url: str | None,
     bureau_listen: str,
+    toxiproxy_image: str = "ghcr.io/shopify/toxiproxy",
+    pull: bool = False,
 ) -> Stack:
+    """Start bureau, proxy and SUT on ``backend`` (a ``LocalBackend`` or a ``DockerBackend``)."""
+    if backend.name == "docker":
+        if toxiproxy_url:
+            raise InputError("--toxiproxy-url cannot be used with --backend docker (the proxy must reach the "
+                             "bureau's container); use --toxiproxy-image")
+        return await _start_docker(backend, scenario, sut, run_id, toxiproxy_image, pull, bureau_listen)
+    assert isinstance(backend, LocalBackend)
     b = scenario.services.bureau
     bureau_port = free_port()
     bureau_argv = [PY, "-m", "harness.cli", "bureau", "--port", str(bureau_port),
@@ -105,7 +133,7 @@ async def start_stack(
     if b.rates:
         bureau_argv += ["--rates", ",".join(b.rates)]
     bureau = backend.service("bureau", bureau_argv, env={}, port=bureau_port, health_path="/health")
-    proxy: LocalService | None = None
+    proxy: Service | None = None
     if toxiproxy_url is None:
         proxy_port = free_port()
         proxy = backend.service("proxy", [PY, "-m", "harness.cli", "proxy", "--port", str(proxy_port),
@@ -123,7 +151,7 @@ async def start_stack(
     bound = await asyncio.to_thread(adapter.create_proxy, proxy_name, listen, f"127.0.0.1:{bureau_port}")
     stack.push_async_callback(asyncio.to_thread, _delete_quietly, adapter, proxy_name)
 
-    sut_svc: LocalService | None = None
+    sut_svc: Service | None = None
     if sut.url:
         sut_url = sut.url
     else:
@@ -147,6 +175,19 @@ async def start_stack(
     caps = await _capabilities(sut_url)
     return Stack(bureau=bureau, proxy=proxy, sut=sut_svc, sut_url=sut_url, toxiproxy_url=toxiproxy_url,
                  proxy_name=proxy_name, proxy_listen=bound, sut_capabilities=caps)
+
+
+async def _start_docker(backend: Any, scenario: Scenario, sut: SutChoice, run_id: str, toxiproxy_image: str,
+                        pull: bool, bureau_listen: str) -> Stack:
+    from harness.backends.docker_stack import start_containers
+
+    parts = await start_containers(backend, scenario, reference=sut.reference, sut_image=sut.image, sut_url=sut.url,
+                                   proxy_name=f"ic-{run_id}-bureau", toxiproxy_image=toxiproxy_image, pull=pull,
+                                   bureau_listen=bureau_listen)
+    caps = await _capabilities(parts.sut_url)
+    return Stack(bureau=parts.bureau, proxy=parts.proxy, sut=parts.sut, sut_url=parts.sut_url,
+                 toxiproxy_url=parts.toxiproxy_url, proxy_name=f"ic-{run_id}-bureau", proxy_listen=parts.proxy_listen,
+                 sut_capabilities=caps, proxy_info=parts.proxy_choice.as_dict())
 
 
 def _check_cmd(cmd: str) -> None:

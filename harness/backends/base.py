@@ -1,6 +1,6 @@
 """What a backend must offer: services that start, health-wait, log, and can be signalled.
 
-The local backend runs processes on 127.0.0.1; the Docker backend (later) runs containers.
+The local backend runs processes on 127.0.0.1; the Docker backend runs containers.
 Both give the same capabilities so the run engine and the process faults never ask which one
 they are talking to.
 """
@@ -22,6 +22,11 @@ class Service(Protocol):
 
     @property
     def pid(self) -> int | None: ...
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once it exited, else None."""
+        ...
 
     async def start(self) -> None: ...
 

@@ -20,7 +20,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     sut.add_argument("--sut", help="reference:naive | reference:retrying | reference:resilient (default)")
     sut.add_argument("--sut-cmd", metavar="CMD", help="start any command as the SUT (environment of CONTRACT §3)")
     sut.add_argument("--sut-url", metavar="URL", help="audit an already running SUT (started with BUREAU_URL=http://<--bureau-listen>)")
-    p.add_argument("--backend", default="local", choices=["local"], help="where services run (default local)")
+    sut.add_argument("--sut-image", metavar="IMAGE",
+                     help="run this container image as the SUT (Docker backend; environment of CONTRACT §3)")
+    p.add_argument("--backend", choices=["local", "docker"],
+                   help="where services run: local processes, or docker containers (default local; docker with --sut-image)")
+    p.add_argument("--toxiproxy-image", default="ghcr.io/shopify/toxiproxy", metavar="IMAGE",
+                   help="Docker backend: use this real Toxiproxy image when it is in the local image store, "
+                        "else the embedded proxy's image (default ghcr.io/shopify/toxiproxy)")
+    p.add_argument("--pull", action="store_true",
+                   help="Docker backend: pull the --toxiproxy-image when it is missing (nothing is ever pulled without it)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--out", type=Path, metavar="DIR", help="run directory (default reports/<UTC time>-<scenario>/)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
@@ -44,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--repeat {args.repeat}: must be 1 or more")
     opts = RunOptions(scenario_path=args.scenario, sut=args.sut, sut_cmd=args.sut_cmd, sut_url=args.sut_url,
                       seed=args.seed, out=args.out, time_scale=args.time_scale,
-                      toxiproxy_url=args.toxiproxy_url, bureau_listen=args.bureau_listen, backend=args.backend)
+                      toxiproxy_url=args.toxiproxy_url, bureau_listen=args.bureau_listen,
+                      backend=args.backend or ("docker" if args.sut_image else "local"), sut_image=args.sut_image,
+                      toxiproxy_image=args.toxiproxy_image, pull=args.pull)
     if args.repeat == 1:
         return _one(opts)
     return _repeat(opts, args.repeat)
