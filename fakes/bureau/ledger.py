@@ -1,11 +1,15 @@
 """The bureau's ledger: SQLite (WAL, synchronous=FULL) behind a group-commit writer thread.
 
-Handlers never touch the write connection. They hand rows to ``Ledger.submit_*``, which queue
-them for one writer thread; the thread drains everything queued, writes it in one transaction
-and commits (one fsync for many invoices), then resolves each row's future on the event loop.
-A 201 is sent only after that future resolves, so every 201 survives ``kill -9``::
+Handlers never touch the write connection. They hand rows to ``Ledger.submit_*``, which buffer
+them on the event loop. While no batch is in flight the buffer goes to the writer thread at
+once; while one is, rows accumulate and go together as the next batch. The thread writes a
+batch in one transaction and commits (one fsync for many invoices), then resolves the batch's
+futures on the loop. One thread hand-off per batch, not per row. A 201 is sent only after its
+future resolves, so every 201 survives ``kill -9``::
 
-    handler --row--> queue --> writer thread: BEGIN; INSERT x N; COMMIT (fsync) --> futures
+    handler --row--> buffer --batch--> writer thread: BEGIN; INSERT x N; COMMIT (fsync)
+                       ^                                                     |
+                       +------- loop: resolve futures, hand over next batch <-+
 
 Request-log rows ride along in the same batches without anyone waiting for them.
 Reads use short-lived connections of their own (WAL readers never block the writer).
@@ -42,6 +46,7 @@ CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, line TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 MAX_BATCH = 2000
+LOG_FLUSH_S = 0.05  # request-log lines wait at most this long for a batch to ride with
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,10 @@ class Ledger:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.batches = 0
         self.backlog = 0
+        # Loop side of the group commit: rows wait here while a batch is being committed.
+        self._buffer: list[tuple[tuple[str, Any], asyncio.Future[float] | None]] = []
+        self._in_flight = False
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -125,8 +134,11 @@ class Ledger:
         self._thread.start()
 
     def close(self) -> None:
-        """Commit what is queued, then stop the writer (SIGTERM path)."""
+        """Commit what is buffered, then stop the writer (SIGTERM path; on the loop thread)."""
         if self._thread is not None:
+            if self._buffer:
+                self._queue.put(self._buffer)
+                self._buffer = []
             self._queue.put(_STOP)
             self._thread.join(timeout=30)
             self._thread = None
@@ -145,33 +157,50 @@ class Ledger:
         return self._submit(("noop", None))
 
     def log_request(self, line: str) -> None:
-        self._queue.put((("log", line), None))
+        """Buffer a request-log line; it rides with the next batch (or a flush shortly after)."""
+        self._buffer.append((("log", line), None))
+        if not self._in_flight and self._flush_timer is None and self._loop is not None:
+            self._flush_timer = self._loop.call_later(LOG_FLUSH_S, self._kick)
 
     def _submit(self, op: tuple[str, Any]) -> asyncio.Future[float]:
         assert self._loop is not None, "Ledger.start() was not called"
         fut: asyncio.Future[float] = self._loop.create_future()
         self.backlog += 1
-        self._queue.put((op, fut))
+        self._buffer.append((op, fut))
+        self._kick()
         return fut
+
+    def _kick(self) -> None:
+        """Hand the buffer to the writer unless a batch is in flight (then it goes next)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self._in_flight or not self._buffer:
+            return
+        batch, self._buffer = self._buffer[: self.max_batch], self._buffer[self.max_batch:]
+        self._in_flight = True
+        self._queue.put(batch)
+
+    def _done(self, futures: list[asyncio.Future[float]], outcome: float | BaseException) -> None:
+        """On the loop: a batch is durable (or failed); answer its waiters, start the next."""
+        self._in_flight = False
+        self.backlog -= len(futures)
+        for fut in futures:
+            if fut.done():
+                continue
+            if isinstance(outcome, BaseException):
+                fut.set_exception(outcome)
+            else:
+                fut.set_result(outcome)
+        self._kick()
 
     # --- the writer thread --------------------------------------------------------------------
 
     def _run(self) -> None:
         conn = connect(self.path)
-        stopping = False
         try:
-            while not stopping:
-                batch = [self._queue.get()]
-                while len(batch) < self.max_batch:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                if any(item is _STOP for item in batch):
-                    stopping = True
-                    batch = [item for item in batch if item is not _STOP]
-                if batch:
-                    self._write(conn, batch)
+            while (batch := self._queue.get()) is not _STOP:
+                self._write(conn, batch)
         finally:
             conn.close()
 
@@ -201,9 +230,9 @@ class Ledger:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcome = exc
-        if futures and self._loop is not None:
+        if self._loop is not None:
             try:
-                self._loop.call_soon_threadsafe(_resolve, futures, outcome, self)
+                self._loop.call_soon_threadsafe(self._done, futures, outcome)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 pass
 
@@ -269,17 +298,6 @@ class _Pending:
             # One row per batch holding its lines: one insert instead of one per request.
             conn.execute("INSERT INTO requests (line) VALUES (?)", ("\n".join(self.log),))
         self.invoices, self.reversed, self.log = [], [], []
-
-
-def _resolve(futures: list[asyncio.Future[float]], outcome: float | BaseException, ledger: Ledger) -> None:
-    ledger.backlog -= len(futures)
-    for fut in futures:
-        if fut.done():
-            continue
-        if isinstance(outcome, BaseException):
-            fut.set_exception(outcome)
-        else:
-            fut.set_result(outcome)
 
 
 def record_with_status(record_json: str, status: str) -> dict[str, Any]:
