@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -158,7 +159,7 @@ def invoice_differences(order: Record, invoice: Record) -> list[str]:
         qty, price, rate = _dec(ol.get("quantity")), _dec(ol.get("unit_price")), _dec(ol.get("tax_rate"))
         if qty is None or price is None or rate is None:
             continue
-        amount, tax = compute_line(qty, price, rate)
+        amount, tax = _expected_line(qty, price, rate)
         if _dec(il.get("amount")) != amount:
             diffs.append(f"lines[{i}].amount {il.get('amount')!r} but the order computes to {amount}")
         if _dec(il.get("tax_amount")) != tax:
@@ -169,7 +170,20 @@ def invoice_differences(order: Record, invoice: Record) -> list[str]:
 def _dec(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, (str, int, float)):
+        return _dec_cached(value)
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _dec_cached(value: str | int | float) -> Decimal | None:
+    # Quantities, prices and rates repeat across a run: parse each distinct string once.
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _expected_line(qty: Decimal, price: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
+    return compute_line(qty, price, rate)
