@@ -35,6 +35,8 @@ def span_s(data: RunData) -> float:
 
 
 def bin_width(span: float) -> float:
+    if span <= 40:
+        return 0.5  # a short smoke run still shows the shape of a few-second fault
     for w in NICE_WIDTHS:
         if span / w <= MAX_BINS:
             return float(w)

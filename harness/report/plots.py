@@ -75,9 +75,10 @@ def _legend(fig: Figure, ax: Axes, ncol: int) -> None:
                bbox_to_anchor=(0.5, 0.0))
 
 
-def _timeline_axes(title: str, ylabel: str, height: float = 3.2) -> tuple[Figure, Axes]:
+def _timeline_axes(title: str, ylabel: str, height: float = 3.2,
+                   bottom_in: float = 0.95) -> tuple[Figure, Axes]:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    fig.subplots_adjust(left=0.065, right=0.985, top=1 - 0.42 / height, bottom=0.95 / height)
+    fig.subplots_adjust(left=0.065, right=0.985, top=1 - 0.42 / height, bottom=bottom_in / height)
     ax.set_title(title, pad=8)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("seconds since load start")
@@ -90,7 +91,7 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
                     anomalous_s: Sequence[float] = ()) -> bytes:
     """Stacked outcomes per second, the bureau's commits as a line, anomalous orders as a rug."""
     fig, ax = _timeline_axes("Throughput: operations on the SUT per second, by outcome",
-                             "ops / s", 3.6)
+                             "ops / s", 4.0, 1.3)
     bottom = np.zeros(len(tp))
     if tp.to_numpy().sum() == 0 and commits.sum() == 0:
         _empty(ax, "no operations recorded")
