@@ -18,7 +18,7 @@ class Backoff:
     ("full jitter"), never less than the server's ``Retry-After``."""
 
     base_s: float = 0.05
-    cap_s: float = 5.0
+    cap_s: float = 2.0
 
     def delay(self, attempt: int, rng: random.Random, retry_after_s: float | None = None) -> float:
         ceiling = min(self.cap_s, self.base_s * (2 ** min(attempt, 30)))
@@ -57,7 +57,7 @@ class CircuitBreaker:
 
     threshold: int = 5
     cooldown_s: float = 0.5
-    max_cooldown_s: float = 8.0
+    max_cooldown_s: float = 2.0
     clock: Callable[[], float] = time.monotonic
     failures: int = 0
     state: str = "closed"

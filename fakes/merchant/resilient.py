@@ -38,7 +38,7 @@ log = logging.getLogger("invoice_chaos.merchant")
 @dataclass(frozen=True)
 class Tuning:
     confirm_wait_s: float = 1.0       # how long POST /invoices waits for a 201 before a 202
-    reverse_wait_s: float = 5.0
+    reverse_wait_s: float = 3.0
     max_pending: int = 10_000         # the bounded queue: beyond it, 503
     concurrency: int = 32             # bureau calls in flight
     backoff: Backoff = field(default_factory=Backoff)
