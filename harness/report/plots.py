@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -68,6 +69,17 @@ def shade_faults(ax: Axes, faults: Sequence[FaultFacts], span: float) -> None:
                 fontsize=8.5, color=colour, fontweight="bold", clip_on=False)
 
 
+def _stacked(ax: Axes, starts: np.ndarray, width: float, bottom: np.ndarray,
+             vals: np.ndarray, colour: Any, label: str) -> None:
+    """One stacked layer of a histogram as a single filled step patch (not one bar per bin:
+    a day-long run has hundreds of bins per layer)."""
+    if len(starts) == 0:
+        return
+    edges = np.append(starts, starts[-1] + width)
+    ax.stairs(bottom + vals, edges, baseline=bottom, fill=True, color=colour, lw=0,
+              label=label)
+
+
 def _legend(fig: Figure, ax: Axes, ncol: int) -> None:
     # Below the x label in figure coordinates, so it never covers data, title or fault labels.
     handles, labels = ax.get_legend_handles_labels()
@@ -97,8 +109,8 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
         _empty(ax, "no operations recorded")
     for col in [c for c in ("issued", "deferred", "ok", "fail", "info") if c in tp]:
         vals = tp[col].to_numpy()
-        ax.bar(tp.index, vals, width=width, bottom=bottom, align="edge", lw=0,
-               color=OUTCOME_COLOURS[col], label=OUTCOME_LABELS[col])
+        _stacked(ax, tp.index.to_numpy(dtype=float), width, bottom, vals,
+                 OUTCOME_COLOURS[col], OUTCOME_LABELS[col])
         bottom = bottom + vals
     if commits.sum() > 0:
         ax.step(commits.index, commits.to_numpy(), where="post", color="#222", lw=1.4,
@@ -145,8 +157,8 @@ def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
         bottom = np.zeros(len(errs))
         for i, col in enumerate(errs.columns):
             vals = errs[col].to_numpy()
-            ax.bar(errs.index, vals, width=width, bottom=bottom, align="edge", lw=0,
-                   color=cmap(i % 10), label=str(col))
+            _stacked(ax, errs.index.to_numpy(dtype=float), width, bottom, vals,
+                     cmap(i % 10), str(col))
             bottom = bottom + vals
         ax.set_ylim(0, float(bottom.max()) * 1.25 + 0.5)
         _legend(fig, ax, 8)
