@@ -152,6 +152,25 @@ def rank(sets: list[RunSet], rank_by: tuple[str, ...]) -> list[RunSet]:
     return sorted(sets, key=key)
 
 
+def mismatches(sets: list[RunSet]) -> list[str]:
+    """Why a comparison may be unfair: different scenarios, seeds, or compromised figures."""
+    out: list[str] = []
+    scenarios = {s.label: sorted({r.facts.scenario for r in s.repeats}) for s in sets}
+    if len({tuple(v) for v in scenarios.values()}) > 1:
+        out.append("the run sets ran different scenarios: " + "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in scenarios.items()))
+    seeds = {s.label: [str(r.facts.seed) for r in s.repeats] for s in sets}
+    if len({tuple(v) for v in seeds.values()}) > 1:
+        out.append("the run sets used different seeds (so different orders and fault draws): "
+                   + "; ".join(f"{k}: {', '.join(v)}" for k, v in seeds.items()))
+    for s in sets:
+        bad = sum(r.facts.compromised for r in s.repeats)
+        if bad:
+            out.append(f"{s.label}: {bad} of {len(s.repeats)} repeats have compromised figures "
+                       "(the load fell behind or the machine saturated)")
+    return out
+
+
 @dataclass(frozen=True)
 class Comparison:
     metric: str

@@ -18,7 +18,7 @@ matplotlib.use("Agg")  # before pyplot: never a GUI backend, also when DISPLAY i
 import matplotlib.pyplot as plt  # noqa: E402
 
 from harness.report import bootstrap, frames, plots  # noqa: E402
-from harness.report.compare import METRICS, Comparison, RunSet  # noqa: E402
+from harness.report.compare import METRICS, Comparison, RunSet, mismatches  # noqa: E402
 SET_COLOURS = ("#3a7bd5", "#d64541", "#3a9a5b", "#f0a030", "#7b61ff", "#607d8b", "#c2185b")
 PANEL_METRICS = ("anomalies", "recover_s", "error_rate", "p99_ms")
 
@@ -162,7 +162,8 @@ def write_outputs(out: Path, ranked: list[RunSet], baseline: RunSet | None,
     base_row = _row(baseline, 0, st) if baseline else None
     cmp_rows = {label: [_cmp_row(c) for c in cs] for label, cs in results.items()}
     regressed = [label for label, cs in results.items() if any(c.regression for c in cs)]
-    ctx = {"rows": rows, "base": base_row, "cmp": cmp_rows, "regressed": regressed,
+    warnings = mismatches(everything)
+    ctx = {"warnings": warnings, "rows": rows, "base": base_row, "cmp": cmp_rows, "regressed": regressed,
            "metrics": METRICS, "st": st, "mode": "regression" if baseline else "vendors",
            "img": {k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
            "regression_imgs": [f"regression-{i + 1}" for i in range(len(results))]}
@@ -174,5 +175,5 @@ def write_outputs(out: Path, ranked: list[RunSet], baseline: RunSet | None,
         "mode": ctx["mode"], "alpha": st.alpha, "min_change": st.min_change,
         "rank_by": list(st.rank_by), "bootstrap": {"resamples": st.n_boot, "seed": st.seed},
         "baseline": base_row, "ranking": rows, "comparisons": cmp_rows,
-        "regressed": regressed}), indent=1, ensure_ascii=False), encoding="utf-8")
+        "regressed": regressed, "warnings": warnings}), indent=1, ensure_ascii=False), encoding="utf-8")
     return html

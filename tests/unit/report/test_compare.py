@@ -109,3 +109,15 @@ def test_bootstrap_is_seeded_and_covers_a_known_shift() -> None:
     assert bootstrap.mean_diff_interval([1.0], [2.0], alpha=0.05, n_boot=100, seed=0) is None
     assert bootstrap.diff_interval([np.empty(0)], cand, mean, alpha=0.05, n_boot=100,
                                    seed=0) is None
+
+
+def test_mismatched_scenarios_and_seeds_are_warned(vendors: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    other = write_run(tmp_path / "other", SyntheticRun(n_ops=600, seed=99, scenario="smoke",
+                                                        write_jsonl=False))
+    out = tmp_path / "cmp"
+    assert main(["compare", str(vendors["naive"]), str(other), "--out", str(out), *FAST]) == 0
+    warnings = json.loads((out / "compare.json").read_text())["warnings"]
+    assert any("different scenarios" in w for w in warnings)
+    assert any("different seeds" in w for w in warnings)
+    assert "⚠️" in (out / "compare.md").read_text()
