@@ -169,7 +169,7 @@ def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
 
 def backlog_plot(probes: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -> bytes:
     fig, ax = _timeline_axes("SUT backlog: orders pending (accepted with 202, not yet issued)",
-                             "orders", 2.8)
+                             "orders", 2.6, 0.6)
     pts = probes.dropna(subset=["sut_pending"]) if len(probes) else probes
     if pts.empty:
         _empty(ax, "no backlog probes recorded")
