@@ -52,10 +52,16 @@ def choose_proxy(client: Any, toxiproxy_image: str, pull: bool) -> ProxyChoice:
 
 
 def require_images(client: Any, names: list[str]) -> None:
+    """Every image must be local already: nothing is pulled (CONTRACT §4)."""
     missing = [n for n in names if not images.has_image(client, n)]
-    if missing:
-        raise BackendError(f"missing image(s) {', '.join(missing)}: build them with `invoice-chaos images build` "
+    ours = [n for n in missing if n.startswith(f"{images.REPO}/")]
+    theirs = [n for n in missing if n not in ours]
+    if ours:
+        raise BackendError(f"missing image(s) {', '.join(ours)}: build them with `invoice-chaos images build` "
                            "(offline, from a local base image; see docs/docker.md)")
+    if theirs:
+        raise BackendError(f"SUT image {', '.join(theirs)} is not in the local image store and invoice-chaos never "
+                           "pulls it: `docker load -i IMAGE.tar` or `docker pull` it first")
 
 
 @dataclass
