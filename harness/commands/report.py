@@ -8,12 +8,14 @@ from pathlib import Path
 from harness.errors import InputError
 
 HELP = "Re-render report.html, report.md, junit.xml and plots/ of a run from its stored data."
-EXAMPLE = "invoice-chaos report reports/20261129T120000Z-ghost-commit/"
+EXAMPLE = ("invoice-chaos report reports/20261129T120000Z-ghost-commit/\n"
+           "  (a directory of repeat-N/ runs re-renders every repeat)")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", type=Path,
-                        help="a run directory written by `invoice-chaos run`")
+                        help="a run directory written by `invoice-chaos run`, or a directory "
+                             "of repeat-N/ run directories")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,11 +23,11 @@ def run(args: argparse.Namespace) -> int:
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: no such run directory; pass the directory "
                          "`invoice-chaos run` wrote (it holds run.json and summary.json)")
-    known = ("run.json", "summary.json", "history.parquet", "operations.jsonl")
-    if not any((run_dir / name).exists() for name in known):
-        raise InputError(f"{run_dir}: not a run directory: it has none of {', '.join(known)}")
     from harness.report import render
+    from harness.report.compare import repeat_dirs
 
-    html = render(run_dir)
-    print(f"wrote {html}, {run_dir / 'report.md'}, {run_dir / 'junit.xml'}, {run_dir / 'plots'}/")
+    # A directory of repeats (`run --repeat N`) re-renders each repeat.
+    for one in repeat_dirs(run_dir):
+        html = render(one)
+        print(f"wrote {html}, {one / 'report.md'}, {one / 'junit.xml'}, {one / 'plots'}/")
     return 0

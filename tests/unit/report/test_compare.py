@@ -121,3 +121,9 @@ def test_mismatched_scenarios_and_seeds_are_warned(vendors: dict[str, Path],
     assert any("different scenarios" in w for w in warnings)
     assert any("different seeds" in w for w in warnings)
     assert "⚠️" in (out / "compare.md").read_text()
+
+
+def test_report_command_renders_every_repeat(vendors: dict[str, Path]) -> None:
+    assert main(["report", str(vendors["retrying"])]) == 0
+    for r in ("repeat-1", "repeat-2"):
+        assert (vendors["retrying"] / r / "report.html").exists()
