@@ -6,14 +6,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+# Imported eagerly on purpose: the submodule `render` shares the function's name, and importing
+# it later would rebind `harness.report.render` to the module (breaking a second
+# `from harness.report import render` in the same process, as `run --repeat N` does).
+from harness.report.render import render
 
 __all__ = ["render"]
-
-
-def render(run_dir: Path) -> Path:
-    """Write the report files into ``run_dir`` and return the path of report.html."""
-    # Imported lazily: pandas and matplotlib cost a second at import.
-    from harness.report.render import render as _render
-
-    return _render(run_dir)

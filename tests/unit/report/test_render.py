@@ -99,3 +99,14 @@ def test_garbage_everywhere_still_renders(tmp_path: Path) -> None:
     (tmp_path / "bureau-ledger.jsonl").write_text('{"committed_at": "yesterday"}\n')
     text = render(tmp_path).read_text()
     assert "FAIL" in text
+
+
+def test_render_stays_a_function_after_submodule_imports() -> None:
+    import importlib
+
+    import harness.report
+
+    importlib.import_module("harness.report.render")
+    from harness.report import render as again
+
+    assert callable(again) and again is harness.report.render
