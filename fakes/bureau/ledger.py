@@ -181,11 +181,11 @@ class Ledger:
         self._in_flight = True
         self._queue.put(batch)
 
-    def _done(self, futures: list[asyncio.Future[float]], outcome: float | BaseException) -> None:
+    def _done(self, results: list[tuple[asyncio.Future[float], float | BaseException]]) -> None:
         """On the loop: a batch is durable (or failed); answer its waiters, start the next."""
         self._in_flight = False
-        self.backlog -= len(futures)
-        for fut in futures:
+        self.backlog -= len(results)
+        for fut, outcome in results:
             if fut.done():
                 continue
             if isinstance(outcome, BaseException):
@@ -205,9 +205,22 @@ class Ledger:
             conn.close()
 
     def _write(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
+        outcome = self._transaction(conn, batch)
+        if isinstance(outcome, BaseException) and len(batch) > 1:
+            # One bad row must not fail its neighbours: retry each on its own (slow path).
+            results = [(fut, self._transaction(conn, [item])) for item in batch for fut in [item[1]]]
+        else:
+            results = [(fut, outcome) for _, fut in batch]
+        answered = [(fut, result) for fut, result in results if fut is not None]
+        if self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._done, answered)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+    def _transaction(self, conn: sqlite3.Connection, batch: list[Any]) -> float | BaseException:
+        """Write a batch in one transaction; its ``committed_at``, or the error (rolled back)."""
         committed_at = time.time()
-        futures = [fut for _, fut in batch if fut is not None]
-        outcome: float | BaseException = committed_at
         try:
             conn.execute("BEGIN IMMEDIATE")
             pending = _Pending()
@@ -229,12 +242,8 @@ class Ledger:
         except Exception as exc:  # noqa: BLE001 - every waiter must hear about a failed commit
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            outcome = exc
-        if self._loop is not None:
-            try:
-                self._loop.call_soon_threadsafe(self._done, futures, outcome)
-            except RuntimeError:  # the loop is closed: nobody is waiting any more
-                pass
+            return exc
+        return committed_at
 
     # --- reads (own connections; safe from any thread) ---------------------------------------
 

@@ -78,3 +78,8 @@ def red_record(
 
 def to_json(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def payload_json(payload: Any) -> str:
+    """A request as JSON text for the dedup comparison: ASCII, so any string can be stored."""
+    return json.dumps(payload, ensure_ascii=True, separators=(",", ":"))

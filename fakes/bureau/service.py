@@ -89,7 +89,7 @@ class Bureau:
         number, issued_at = self._next_number()
         record = records.blue_record(body, number, issued_at)
         row = InvoiceRow(self.next_seq - 1, number, seller, request_id, body["external_id"], None,
-                         payload if payload is not None else records.to_json(body), records.to_json(record))
+                         payload if payload is not None else records.payload_json(body), records.to_json(record))
         await self._commit(row, key)
         record["status"] = "issued"
         return Outcome(201, record, raw=_issued_body(row.record))
@@ -121,7 +121,7 @@ class Bureau:
         number, issued_at = self._next_number()
         record = records.red_record(blue, number, issued_at, request_id, reason)
         row = InvoiceRow(self.next_seq - 1, number, seller, request_id, blue["external_id"], blue_number,
-                         records.to_json(request), records.to_json(record), reverses=blue_number)
+                         records.payload_json(request), records.to_json(record), reverses=blue_number)
         fut = self.ledger.submit_invoice(row)
         self._reversing[blue_number] = fut
         fut.add_done_callback(lambda f: self._reversal_done(f, blue_number, number))

@@ -174,3 +174,13 @@ def test_numbering_continues_after_restart_and_reset(make_client: Any, tmp_path:
     assert replay.status_code == 200 and replay.json()["invoice_number"] == n2  # dedup index survives
     n3 = issue(second, request_id="NEW").json()["invoice_number"]
     assert int(n1[5:]) < int(n2[5:]) < int(n3[5:])
+
+
+def test_unknown_fields_with_lone_surrogates_are_harmless(client: TestClient) -> None:
+    raw = json.dumps(sample_invoice())[:-1] + ', "note": "\\ud800"}'
+    assert client.post(ISSUE, content=raw).status_code == 201
+    number = client.get(ISSUE, params={"external_id": "ORDER-000123"}).json()["invoices"][0]["invoice_number"]
+    red = client.post(f"{ISSUE}/{number}/red-letter", content='{"reason": "01", "request_id": "R", "x": "\\udfff"}')
+    assert red.status_code == 201
+    again = client.post(f"{ISSUE}/{number}/red-letter", content='{"reason": "01", "request_id": "R", "x": "\\udfff"}')
+    assert again.status_code == 200
