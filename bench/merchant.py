@@ -8,8 +8,10 @@ profile, durable outbox) pinned to another, when the OS lets us pin. The load ge
 - merchant — POST /invoices to the merchant, which writes its outbox, calls the bureau and
              answers 201 (two durable commits per order: the outbox row, then the outcome).
 
-The ratio merchant/bureau says what the client costs on the hot path. Bounded: ``--seconds``
-per round, ``--rounds`` rounds.
+The ratio merchant/bureau says what the client costs on the hot path. On a shared machine the
+rates move with the neighbours' load, so the bench also reports CPU milliseconds per order of
+each process (psutil), and the ceiling they imply on one dedicated core (1000 / ms). Bounded:
+``--seconds`` per round, ``--rounds`` rounds.
 
     .venv/bin/python bench/merchant.py --seconds 5 --concurrency 32
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 
 from fakes.merchant.orders import Seller, build_invoice
 from harness.data.orders import OrderFactory
@@ -80,6 +83,11 @@ async def drive(url: str, bodies: list[bytes], seconds: float, concurrency: int)
     return ok, bad
 
 
+def _cpu(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return float(t.user + t.system)
+
+
 def bodies_for(prefix: str, n: int, direct: bool) -> list[bytes]:
     factory = OrderFactory(1, prefix)
     out = []
@@ -109,24 +117,32 @@ def main() -> int:
         merchant = start("fakes.merchant.cli", ["--bureau-url", f"http://127.0.0.1:{bport}", "--profile", "resilient",
                                                 "--state-dir", str(tmpdir / "state")], mport, merchant_core, tmpdir / "merchant.log")
         rates: dict[str, list[float]] = {"bureau": [], "merchant": []}
+        cpu_ms: dict[str, list[float]] = {"bureau": [], "merchant": []}  # own CPU per order
+        procs = {"bureau": psutil.Process(bureau.pid), "merchant": psutil.Process(merchant.pid)}
         try:
             for r in range(opts.rounds):
                 for target, url, direct in (("bureau", f"http://127.0.0.1:{bport}/api/v1/invoices", True),
                                             ("merchant", f"http://127.0.0.1:{mport}/invoices", False)):
                     bodies = bodies_for(f"b{r}{target[0]}", opts.max_orders, direct)
+                    cpu_before = _cpu(procs[target])
                     started = time.monotonic()
                     ok, bad = asyncio.run(drive(url, bodies, opts.seconds, opts.concurrency))
                     rate = ok / (time.monotonic() - started)
                     rates[target].append(rate)
-                    print(f"round {r + 1} {target:8s} {rate:8.0f} orders/s  ({ok} ok, {bad} not ok)")
+                    cpu_ms[target].append((_cpu(procs[target]) - cpu_before) * 1000 / max(ok, 1))
+                    print(f"round {r + 1} {target:8s} {rate:8.0f} orders/s  ({ok} ok, {bad} not ok), "
+                          f"{cpu_ms[target][-1]:.2f} ms CPU/order in the {target}")
         finally:
             for proc in (merchant, bureau):
                 proc.terminate()
                 proc.wait(15)
     b, m = statistics.median(rates["bureau"]), statistics.median(rates["merchant"])
     pinned = f"bureau on core {bureau_core}, merchant on core {merchant_core}" if bureau_core is not None else "unpinned"
+    bc, mc = statistics.median(cpu_ms["bureau"]), statistics.median(cpu_ms["merchant"])
     print(f"\nmedian: bureau {b:.0f}/s, resilient merchant {m:.0f}/s, ratio merchant/bureau {m / b:.2f} "
-          f"({opts.concurrency} connections, {pinned})")
+          f"({opts.concurrency} connections, {pinned}, load average {os.getloadavg()[0]:.1f})")
+    print(f"CPU per order: bureau {bc:.2f} ms, merchant {mc:.2f} ms; one-core ceilings "
+          f"bureau {1000 / bc:.0f}/s, merchant {1000 / mc:.0f}/s, ratio {bc / mc:.2f}")
     return 0
 
 
