@@ -168,7 +168,8 @@ def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
 
 
 def backlog_plot(probes: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -> bytes:
-    fig, ax = _timeline_axes("SUT backlog: orders pending (accepted with 202, not yet issued)",
+    fig, ax = _timeline_axes("SUT backlog: orders pending (accepted with 202, not yet issued)"
+                             " · dashed: machine CPU %",
                              "orders", 2.6, 0.6)
     pts = probes.dropna(subset=["sut_pending"]) if len(probes) else probes
     if pts.empty:
@@ -177,6 +178,16 @@ def backlog_plot(probes: pd.DataFrame, faults: Sequence[FaultFacts], span: float
         ax.fill_between(pts["t_s"], pts["sut_pending"], step="post", color="#7b61ff", alpha=0.35)
         ax.step(pts["t_s"], pts["sut_pending"], where="post", color="#5b41df", lw=1.3)
         ax.set_ylim(0, float(pts["sut_pending"].max()) * 1.25 + 1)
+    cpu = probes.dropna(subset=["machine_cpu"]) if "machine_cpu" in probes else probes.iloc[:0]
+    if len(cpu):
+        # The machine's CPU beside the backlog: a saturated machine makes every figure suspect.
+        ax2 = ax.twinx()
+        ax2.plot(cpu["t_s"], cpu["machine_cpu"], color="#888", lw=1, ls="--")
+        ax2.set_ylim(0, 105)
+        ax2.set_yticks([0, 50, 100])
+        # Tick labels inside the axes: the plot keeps the x extent of the other timelines.
+        ax2.tick_params(axis="y", direction="in", pad=-24, labelsize=8, colors="#777")
+        ax2.spines["right"].set_visible(True)
     ax.set_xlim(0, span)
     shade_faults(ax, faults, span)
     return _png(fig)

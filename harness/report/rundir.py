@@ -20,7 +20,7 @@ from harness.history import read_jsonl
 OP_COLUMNS = ["op_id", "kind", "order_id", "outcome", "http_status", "error", "sut_status",
               "t_invoke_s", "t_complete_s", "latency_ms"]
 FAULT_COLUMNS = ["id", "family", "kind", "target", "start_s", "end_s", "error"]
-PROBE_COLUMNS = ["t_s", "sut_pending", "bureau_invoices"]
+PROBE_COLUMNS = ["t_s", "sut_pending", "bureau_invoices", "machine_cpu"]  # cpu: optional
 ANOMALY_KINDS = ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")
 
 
