@@ -53,6 +53,7 @@ class Facts:
     missing: list[str] = field(default_factory=list)
     interrupted: bool = False
     fault_errors: list[str] = field(default_factory=list)  # faults that failed to apply
+    problems: list[str] = field(default_factory=list)      # parts of the report that failed
 
     @property
     def failed_gates(self) -> list[dict[str, Any]]:

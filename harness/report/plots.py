@@ -48,6 +48,15 @@ def _empty(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#777")
 
 
+def placeholder(text: str) -> bytes:
+    """A small image standing in for a plot that could not be drawn, saying why."""
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.2))
+    ax.axis("off")
+    ax.text(0.01, 0.5, text[:200], va="center", ha="left", color="#c0392b",
+            transform=ax.transAxes)
+    return _png(fig)
+
+
 def shade_faults(ax: Axes, faults: Sequence[FaultFacts], span: float) -> None:
     """Shade each fault window and label it above the plot area, staggering overlaps."""
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)

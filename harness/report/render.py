@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.report import attribution, frames, plots
@@ -12,23 +13,38 @@ from harness.report.markdown import render_markdown
 from harness.report.rundir import RunData, load_run
 
 
-def make_plots(data: RunData, facts: Facts,
-               kinds: list[attribution.KindSummary]) -> dict[str, bytes]:
-    """All plots as PNG bytes, keyed by their file stem in plots/."""
+def make_plots(data: RunData, facts: Facts, kinds: list[attribution.KindSummary],
+               problems: list[str] | None = None) -> dict[str, bytes]:
+    """All plots as PNG bytes, keyed by their file stem in plots/.
+
+    A plot that fails (data of a shape nobody foresaw) becomes a placeholder saying why, and the
+    reason goes to ``problems``: one bad plot must not cost the run its report.
+    """
     span = frames.span_s(data)
     width = frames.bin_width(span)
     anomalous = sorted(t for k in kinds for t in k.first_s)
-    return {
-        "throughput": plots.throughput_plot(frames.throughput(data, width, span),
-                                            frames.commit_rate(data, width, span), width,
-                                            facts.faults, span, anomalous),
-        "latency": plots.latency_plot(frames.latency(data, width, span), facts.faults, span),
-        "errors": plots.error_plot(frames.error_kinds(data, width, span), width, facts.faults,
-                                   span),
-        "backlog": plots.backlog_plot(data.probes, facts.faults, span),
-        "recovery": plots.recovery_plot(facts.faults),
-        "anomalies": plots.anomaly_plot(frames.anomaly_counts(data)),
+    makers: dict[str, Callable[[], bytes]] = {
+        "throughput": lambda: plots.throughput_plot(
+            frames.throughput(data, width, span), frames.commit_rate(data, width, span), width,
+            facts.faults, span, anomalous),
+        "latency": lambda: plots.latency_plot(frames.latency(data, width, span), facts.faults,
+                                              span),
+        "errors": lambda: plots.error_plot(frames.error_kinds(data, width, span), width,
+                                           facts.faults, span),
+        "backlog": lambda: plots.backlog_plot(data.probes, facts.faults, span),
+        "recovery": lambda: plots.recovery_plot(facts.faults),
+        "anomalies": lambda: plots.anomaly_plot(frames.anomaly_counts(data)),
     }
+    images: dict[str, bytes] = {}
+    for name, make in makers.items():
+        try:
+            images[name] = make()
+        except Exception as exc:  # noqa: BLE001 - shown in the report, never swallowed silently
+            reason = f"the {name} plot failed: {type(exc).__name__}: {exc}"
+            if problems is not None:
+                problems.append(reason)
+            images[name] = plots.placeholder(reason)
+    return images
 
 
 def render(run_dir: Path) -> Path:
@@ -41,7 +57,7 @@ def render(run_dir: Path) -> Path:
     data = load_run(run_dir)
     facts = build_facts(data, frames.span_s(data))
     kinds = attribution.summarise(data, facts)
-    images = make_plots(data, facts, kinds)
+    images = make_plots(data, facts, kinds, facts.problems)
     plot_dir = run_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     for name, png in images.items():

@@ -89,6 +89,7 @@ def warnings(facts: Facts) -> list[str]:
         out.append(f"Figures are compromised and cannot be trusted: {reasons}.")
     for err in facts.fault_errors:
         out.append(f"A fault did not act as scheduled ({err}); its window may not have happened.")
+    out += [f"Part of this report could not be drawn: {p}." for p in facts.problems]
     if facts.missing:
         out.append("Missing from the run directory: " + ", ".join(facts.missing) + ".")
     return out

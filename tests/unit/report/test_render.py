@@ -3,6 +3,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from harness.report import render
 
 
@@ -110,3 +112,16 @@ def test_render_stays_a_function_after_submodule_imports() -> None:
     from harness.report import render as again
 
     assert callable(again) and again is harness.report.render
+
+
+def test_a_failing_plot_becomes_a_placeholder(run_dir: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.report import plots
+
+    def boom(*args: object) -> bytes:
+        raise ValueError("unforeseen data")
+
+    monkeypatch.setattr(plots, "latency_plot", boom)
+    text = render(run_dir).read_text()
+    assert "the latency plot failed: ValueError: unforeseen data" in text
+    assert (run_dir / "plots" / "latency.png").read_bytes()[:4] == b"\x89PNG"
