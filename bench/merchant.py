@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from fakes.merchant.orders import Seller, build_invoice
 from harness.data.orders import OrderFactory
