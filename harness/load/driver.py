@@ -86,7 +86,7 @@ class LoadDriver:
         self._pgid: int | None = None
         self._progress: Progress | None = None
         self._exit_code: int | None = None
-        self._stopped = False
+        self._stop_task: asyncio.Future[None] | None = None
 
     @property
     def pgid(self) -> int | None:
@@ -148,10 +148,15 @@ class LoadDriver:
         return code
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """Idempotent: SIGTERM the whole group (Locust flushes), then SIGKILL what is left."""
-        if self._stopped:
-            return
-        self._stopped = True
+        """Idempotent: SIGTERM the whole group (Locust flushes), then SIGKILL what is left.
+
+        Concurrent and repeated calls all wait for the same stop, so once any call returns the
+        processes are gone and ``load_end_at`` is set."""
+        if self._stop_task is None:
+            self._stop_task = asyncio.ensure_future(self._stop(grace_s))
+        await asyncio.shield(self._stop_task)
+
+    async def _stop(self, grace_s: float | None) -> None:
         grace = self.config.timeout_s + 5.0 if grace_s is None else grace_s
         if self._pgid is not None and any(p.returncode is None for p in self._procs):
             _killpg(self._pgid, signal.SIGTERM)

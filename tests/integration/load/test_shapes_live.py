@@ -1,8 +1,9 @@
 """Real Locust runs, compressed to seconds, whose recorded rate per second matches the shape.
 
 Tolerance, stated once: in the open model each whole second holds the shape's integral over
-that second ±2 arrivals (the schedule is exact; ±2 absorbs send jitter at second boundaries on
-a busy 2-core machine). Closed-model seconds right after a change of users are not checked
+that second within ±2 arrivals or ±10%, whichever is larger (the schedule is exact; the margin
+absorbs send jitter at second boundaries on a busy, shared 2-core machine), and the run as a
+whole sends exactly the arrivals the shape declares. Closed-model seconds right after a change of users are not checked
 (Locust applies the shape once a second); the others are within 25% of users / think time.
 """
 
@@ -32,6 +33,12 @@ SHAPES = {
 }
 
 
+def matches(got: list[int], want: list[float]) -> bool:
+    """Per second within ±2 or ±10%, and the same total."""
+    per_second = all(abs(g - w) <= max(2.0, 0.1 * w) for g, w in zip(got, want, strict=True))
+    return per_second and abs(sum(got) - sum(want)) < 1
+
+
 def expected_per_second(load: dict[str, object], seconds: int) -> list[float]:
     shape = LoadConfig.model_validate(load).shape
     return [cumulative(shape, s + 1) - cumulative(shape, s) for s in range(seconds)]
@@ -43,14 +50,14 @@ def test_open_model_rate_follows_the_shape(name: str, fake_sut: Callable[..., st
     run = run_load(load, fake_sut(delay_ms=20), tmp_path)
     got = run.per_second()
     want = expected_per_second(load, len(got))
-    assert all(abs(g - w) <= 2 for g, w in zip(got, want, strict=True)), (got, want)
+    assert matches(got, want), (got, want)
     assert run.driver.lag_events() == []
 
 
 def test_open_model_ignores_response_time(fake_sut: Callable[..., str], tmp_path: Path) -> None:
     # 600 ms answers at 25/s: a closed loop of a few users would fall far short.
     run = run_load({"shape": {"type": "steady", "target": 25, "duration_s": 4}}, fake_sut(delay_ms=600), tmp_path)
-    assert all(abs(n - 25) <= 2 for n in run.per_second()), run.per_second()
+    assert matches(run.per_second(), [25.0] * 4), run.per_second()
     assert {o["outcome"] for o in run.ops} == {"ok"}  # the tail was awaited, not cut off
 
 
@@ -84,7 +91,7 @@ def test_distributed_two_local_workers(fake_sut: Callable[..., str], tmp_path: P
     assert files == ["operations-w0.jsonl", "operations-w1.jsonl"]
     got = run.per_second()
     want = expected_per_second(load, len(got))
-    assert all(abs(g - w) <= 2 for g, w in zip(got, want, strict=True)), (got, want)
+    assert matches(got, want), (got, want)
     assert {o["worker"] for o in run.ops} == {"w0", "w1"}
     assert len({o["order_id"] for o in run.ops}) == len(run.ops) == round(sum(want))
 

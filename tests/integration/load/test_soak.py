@@ -1,7 +1,7 @@
 """A real soak (on demand: ``pytest -m soak tests/integration/load``): minutes of open load.
 
-The rate must follow the shape second by second for the whole run (±2, as in the compressed
-tests), the open model must never lag, and Locust's memory must not keep growing.
+The rate must follow the shape second by second for the whole run (±2 or ±10%, as in the
+compressed tests), the open model must never lag, and Locust's memory must not keep growing.
 Length: ``INVOICE_CHAOS_SOAK_S`` seconds (default 300).
 """
 
@@ -57,7 +57,7 @@ def test_soak_holds_its_rate_and_memory(fake_sut: Callable[..., str], tmp_path: 
     run, rss = asyncio.run(go())
     got = run.per_second()
     want = [cumulative(config.shape, s + 1) - cumulative(config.shape, s) for s in range(len(got))]
-    bad = [(s, g, w) for s, (g, w) in enumerate(zip(got, want, strict=True)) if abs(g - w) > 2]
+    bad = [(s, g, w) for s, (g, w) in enumerate(zip(got, want, strict=True)) if abs(g - w) > max(2.0, 0.1 * w)]
     assert not bad, bad[:10]
     assert run.driver.lag_events() == []
     assert {o["outcome"] for o in run.ops} == {"ok"}

@@ -22,9 +22,8 @@ def test_steady_rate_and_records(model: str, fake_sut: Callable[..., str], tmp_p
     url = fake_sut()
     run = run_load({"model": model, "shape": {"type": "steady", "target": 20, "duration_s": 4}}, url, tmp_path)
     assert run.exit_code == 0
-    # Open: exactly the schedule. Closed: 20 users thinking 1 s against a ~1 ms endpoint.
-    tolerance = 0 if model == "open" else 2
-    assert all(abs(n - 20) <= tolerance for n in run.per_second()), run.per_second()
+    # Open: the schedule (±2 at second boundaries). Closed: 20 users thinking 1 s, ~1 ms answers.
+    assert all(abs(n - 20) <= 2 for n in run.per_second()), run.per_second()
     assert {op["outcome"] for op in run.ops} == {"ok"}
     op = run.ops[0]
     assert op["http_status"] == 201 and op["sut_status"] == "issued" and op["invoice_number"]
@@ -59,8 +58,10 @@ def test_stop_mid_run_records_requests_in_flight(model: str, workers: int, fake_
             await asyncio.sleep(2.0)
         finally:
             began = time.monotonic()
-            await driver.stop(grace_s=3.0)
+            # The run engine may stop from two places at once: both wait for the same stop.
+            await asyncio.gather(driver.stop(grace_s=3.0), driver.stop())
             assert time.monotonic() - began < 6.0
+            assert driver.load_end_at is not None
         return driver
 
     driver = asyncio.run(go())
