@@ -54,7 +54,7 @@ schema = schemathesis.openapi.from_dict(_document())
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None,
+@settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_bureau_conforms_to_its_openapi(case: Any, bureau_url: str) -> None:
     # Schema-valid is not business-valid (check characters, tolerances, totals): a schema-valid
