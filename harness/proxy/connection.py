@@ -89,9 +89,11 @@ class Side(asyncio.Protocol):
 
     # -- flow control ------------------------------------------------------------------------
     def hold(self, reason: str) -> None:
-        if not self._holds and self.transport is not None:
-            self.transport.pause_reading()
+        # Pause every time, not only on the first reason: uvloop starts reading right after
+        # connection_made, silently undoing a pause made inside it.
         self._holds.add(reason)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
 
     def release(self, reason: str) -> None:
         if reason in self._holds:

@@ -50,7 +50,7 @@ class LinkHandle(Protocol):
 class ToxicState:
     """One toxic's worker on one link."""
 
-    __slots__ = ("link", "rng", "active", "timer", "count", "fired")
+    __slots__ = ("link", "rng", "active", "timer", "count", "fired", "debt")
 
     def __init__(self, link: LinkHandle, rng: random.Random) -> None:
         self.link = link
@@ -59,6 +59,7 @@ class ToxicState:
         self.timer: asyncio.TimerHandle | None = None
         self.count = 0          # limit_data: bytes passed on this link
         self.fired = False      # reset_peer: triggered already
+        self.debt = 0.0         # bandwidth: seconds of transmit time owed (< 0: overslept)
 
     def cancel_timer(self) -> None:
         if self.timer is not None:

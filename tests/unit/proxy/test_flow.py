@@ -8,6 +8,7 @@ import time
 import pytest
 
 from .conftest import Api, Upstream, connect, recv_exactly
+from .timing import assert_timed
 
 BIG = bytes(range(256)) * 20_000        # 5.12 MB
 
@@ -57,7 +58,10 @@ def test_toxics_added_while_disabled_apply_once_enabled(api: Api, echo_server: U
     api.toxic("p", "latency", latency=80)
     api("POST", "/proxies/p", {"enabled": True})
     with connect(port) as sock:
-        start = time.monotonic()
-        sock.sendall(b"x")
-        assert recv_exactly(sock, 1) == b"x"
-        assert 0.078 <= time.monotonic() - start <= 0.095
+        def rtt() -> float:
+            start = time.monotonic()
+            sock.sendall(b"x")
+            assert recv_exactly(sock, 1) == b"x"
+            return time.monotonic() - start
+
+        assert_timed(rtt, 0.078, 0.080 + 0.030)
