@@ -96,6 +96,14 @@ class Progress:
         task = self._bar.tasks[0]
         return f"{task.fields['clock']}  {task.fields['detail']}"
 
+    def _status_text(self) -> str:
+        if self._status is None:
+            return ""
+        try:
+            return self._status() or ""
+        except Exception as exc:  # noqa: BLE001 - a broken callback must not stop the load's display
+            return f"(status unavailable: {exc})"
+
     def _refresh(self) -> None:
         for event in self._stats.poll():
             if event.get("event") == "tick":
@@ -110,7 +118,7 @@ class Progress:
             f"rate {tick.get('rps', 0):.1f}/s",
             f"errors {tick.get('failures', 0)}/{tick.get('requests', 0)}",
             "[yellow]behind schedule[/]" if self._lagging else "",
-            (self._status() or "") if self._status else "",
+            self._status_text(),
         ]
         self._bar.update(
             self._task_id, completed=elapsed,

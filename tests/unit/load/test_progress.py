@@ -53,3 +53,12 @@ def test_outcomes_follow_contract_section_4() -> None:
             self.original = original
 
     assert error_kind(RetriesExceeded(TimeoutError())) == "timeout"
+
+
+def test_a_broken_status_callback_does_not_break_the_line(tmp_path: Path) -> None:
+    def broken() -> str:
+        raise RuntimeError("no timeline")
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=160)
+    progress = Progress(10.0, StatsTail(tmp_path / "none.jsonl"), broken, time.time(), console=console)
+    assert "status unavailable" in progress.line()
