@@ -46,8 +46,10 @@ class ProxyServer:
 
     async def start(self) -> None:
         """Bind the API address (OSError when it cannot) and start answering."""
+        # Go binds `localhost` to 127.0.0.1 only; asyncio would add ::1 as a second socket.
+        host = "127.0.0.1" if self.host == "localhost" else self.host
         self._server = await asyncio.start_server(
-            self._client, self.host, self.port,
+            self._client, host, self.port,
             reuse_address=True)
         sock = self._server.sockets[0]
         self.port = int(sock.getsockname()[1])

@@ -157,3 +157,22 @@ def test_apply_rejects_bad_spec_and_cleans_up_half_faults(server: EmbeddedServer
         asyncio.run(NetworkInjector().apply(spec("latency"), Ctx(server.url)))
     with pytest.raises(FaultError, match="not found"):
         asyncio.run(NetworkInjector().apply(spec("latency", ms=1, stream="both"), Ctx(server.url)))
+
+
+def test_partial_outage_resets_a_share_of_connections(server: EmbeddedServer, api: Api,
+                                                      echo_server: Upstream) -> None:
+    port = api.proxy("bureau-link", echo_server.address)
+    revert = asyncio.run(NetworkInjector().apply(spec("partial", toxicity=0.5), Ctx(server.url)))
+    outcomes = []
+    for _ in range(16):
+        with connect(port) as sock:
+            sock.sendall(b"ping")
+            try:
+                outcomes.append(recv_exactly(sock, 4) == b"ping")
+            except ConnectionResetError:
+                outcomes.append(False)
+    assert 0 < sum(outcomes) < 16            # some connections reset, some untouched
+    asyncio.run(revert())
+    with connect(port) as sock:
+        sock.sendall(b"ok")
+        assert recv_exactly(sock, 2) == b"ok"
