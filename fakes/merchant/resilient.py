@@ -22,8 +22,9 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fakes.merchant.bureau_client import Bureau, Outcome
@@ -69,9 +70,9 @@ class Resilient:
         """Resume what the outbox owes: pending issues and asked-for reversals."""
         for order in self.store:
             if order.status == "pending":
-                self._spawn("issue", order.order_id, self._drive_issue(order.order_id, uncertain=True))
+                self._spawn("issue", order.order_id, partial(self._drive_issue, order.order_id, uncertain=True))
             elif order.status == "issued" and order.reverse_reason is not None:
-                self._spawn("reverse", order.order_id, self._drive_reversal(order.order_id))
+                self._spawn("reverse", order.order_id, partial(self._drive_reversal, order.order_id))
 
     async def stop(self) -> None:
         tasks = list(self._tasks.values())
@@ -91,7 +92,7 @@ class Resilient:
             return 503, error_body("QUEUE_FULL", f"{self.store.pending} orders are pending; retry later")
         # No await between the get above and this put: two concurrent POSTs cannot both insert.
         await self.store.put(new_order(invoice, request_id=issue_request_id(oid)))
-        task = self._spawn("issue", oid, self._drive_issue(oid, uncertain=existing is not None))
+        task = self._spawn("issue", oid, partial(self._drive_issue, oid, uncertain=existing is not None))
         await _wait(task, self.tuning.confirm_wait_s)
         order = self.store.get(oid)
         assert order is not None
@@ -111,7 +112,7 @@ class Resilient:
             order = await self.store.put(order.evolve(reverse_reason=reason, error=None))
         else:
             await self.store.barrier()
-        task = self._tasks.get(("reverse", order_id)) or self._spawn("reverse", order_id, self._drive_reversal(order_id))
+        task = self._spawn("reverse", order_id, partial(self._drive_reversal, order_id))
         await _wait(task, self.tuning.reverse_wait_s)
         order = self.store.get(order_id) or order
         if order.status == "reversed":
@@ -122,16 +123,28 @@ class Resilient:
 
     # --- drivers ------------------------------------------------------------------------
 
-    def _spawn(self, kind: str, order_id: str, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def _spawn(self, kind: str, order_id: str, drive: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
+        """Run ``drive`` for an order unless one is already running for it (one driver each)."""
         key = (kind, order_id)
         running = self._tasks.get(key)
         if running is not None and not running.done():
-            coro.close()
             return running
-        task = asyncio.get_running_loop().create_task(coro)
+        task = asyncio.get_running_loop().create_task(self._supervise(kind, order_id, drive))
         self._tasks[key] = task
         task.add_done_callback(lambda t: self._tasks.pop(key, None) if self._tasks.get(key) is t else None)
         return task
+
+    async def _supervise(self, kind: str, order_id: str, drive: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """A driver that dies of a bug must not strand its order as pending until a restart."""
+        while True:
+            try:
+                await drive()
+                return
+            except Exception:  # noqa: BLE001 - logged; the order is retried, lookup first
+                log.exception("order %s: the %s driver failed; retrying in 1 s", order_id, kind)
+                await asyncio.sleep(1.0)
+                if kind == "issue":
+                    drive = partial(self._drive_issue, order_id, uncertain=True)
 
     async def _pause(self, attempt: int, retry_after: float | None = None) -> None:
         await asyncio.sleep(self.tuning.backoff.delay(attempt, self._rng, retry_after))

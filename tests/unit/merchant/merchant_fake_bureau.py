@@ -23,6 +23,7 @@ class FakeBureau:
     throttle: Callable[[], bool] = lambda: False       # 429 with Retry-After 0.01
     reject: Callable[[], bool] = lambda: False         # 422 (policy change)
     lookups_fail: Callable[[], bool] = lambda: False
+    explode: Callable[[], bool] = lambda: False         # raise: a bug in the client
     latency_s: float = 0.0
     invoices: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
@@ -33,6 +34,8 @@ class FakeBureau:
     async def issue(self, payload: dict[str, Any], timeout_s: float) -> Outcome:
         self.calls["issue"] += 1
         await asyncio.sleep(self.latency_s)
+        if self.explode():
+            raise RuntimeError("injected bug")
         if self.down():
             return Outcome("unknown", 503, reason="down")
         if self.throttle():

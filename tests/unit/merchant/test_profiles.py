@@ -198,3 +198,13 @@ def test_resilient_reverse_survives_a_ghost_commit(tmp_path: Path) -> None:
         r = c.post(f"/invoices/{o['order_id']}/reverse", json={"reason": "02"})
         assert r.status_code == 200 and r.json()["status"] == "reversed"
         assert len([i for i in bureau.invoices if i.get("red_for")]) == 1
+
+
+def test_resilient_driver_survives_a_bug(tmp_path: Path) -> None:
+    bureau = FakeBureau(explode=times(1))
+    with merchant(tmp_path, bureau, tuning=Tuning(confirm_wait_s=0.1)) as c:
+        o = orders(1)[0]
+        assert c.post("/invoices", json=o).status_code == 202
+        drain(c)
+        assert c.get(f"/invoices/{o['order_id']}").json()["status"] == "issued"
+        assert len(bureau.invoices) == 1
