@@ -15,6 +15,20 @@ Behaviour follows ``shared/reference/toxiproxy-api.md``; the deliberate differen
 ``docs/proxy.md``.
 """
 
-from harness.proxy.embedded import EmbeddedServer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.proxy.embedded import EmbeddedServer
 
 __all__ = ["EmbeddedServer"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `invoice-chaos --help` imports harness.proxy.cli and should not load the server.
+    if name == "EmbeddedServer":
+        from harness.proxy.embedded import EmbeddedServer
+
+        return EmbeddedServer
+    raise AttributeError(name)

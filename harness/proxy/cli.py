@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -32,6 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port: {args.port} is not a TCP port (0-65535)")
+    import logging
+    import os
+
     from harness.proxy.server import new_loop
 
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "info").upper()
@@ -46,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
     from harness.proxy.server import ConfigError, ProxyServer
 
     server = ProxyServer(args.host, args.port, args.seed)
