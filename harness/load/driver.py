@@ -63,6 +63,8 @@ class LoadDriver:
         startup_timeout_s: float = 60.0,
         python: str = sys.executable,
     ) -> None:
+        if not target_url.startswith(("http://", "https://")):
+            raise InputError(f"target_url {target_url!r}: the SUT's base URL must start with http:// or https://")
         longest = f"{order_prefix}-w{max(0, config.workers - 1)}-9999999"
         if not ORDER_ID_RE.fullmatch(longest):
             raise InputError(

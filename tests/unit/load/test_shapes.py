@@ -157,3 +157,5 @@ def test_driver_refuses_a_prefix_that_breaks_order_ids(tmp_path: object) -> None
     with pytest.raises(InputError, match="order_prefix"):
         LoadDriver(config, "http://127.0.0.1:1", Path(str(tmp_path)), 1, "has space", Path(str(tmp_path)) / "l.log")
     LoadDriver(config, "http://127.0.0.1:1", Path(str(tmp_path)), 1, "run-2026_01", Path(str(tmp_path)) / "l.log")
+    with pytest.raises(InputError, match="target_url"):
+        LoadDriver(config, "127.0.0.1:8080", Path(str(tmp_path)), 1, "r1", Path(str(tmp_path)) / "l.log")
