@@ -47,8 +47,15 @@ RUN_MARKERS = ("run.json", "summary.json", "history.parquet", "operations.jsonl"
 
 @dataclass
 class Repeat:
-    data: RunData
+    """One repeat, reduced to what comparing needs (a whole run's frames would not fit in
+    memory for several million-operation runs at once)."""
+
     facts: Facts
+    latency_ms: np.ndarray                         # answered operations
+    failed: np.ndarray                             # 1.0 per failed operation, else 0.0
+    indeterminate: np.ndarray                      # 1.0 per indeterminate operation
+    commits_s: np.ndarray                          # for the issuance timeline
+    span_s: float
     values: dict[str, float]                       # METRICS, one value per repeat
     faults: dict[str, dict[str, float]]            # fault id -> {"recover_s", "drain_s"}
     censored: bool = False
@@ -123,7 +130,10 @@ def measure(data: RunData) -> Repeat:
     for m in ("recover_s", "drain_s"):
         vals = [v[m] for v in faults.values()]
         values[m] = float(np.mean(vals)) if vals else 0.0
-    return Repeat(data, facts, values, faults, censored)
+    outcome = ops["outcome"]
+    return Repeat(facts, lat.astype(float), (outcome == "fail").to_numpy(dtype=float),
+                  (outcome == "info").to_numpy(dtype=float), data.commits_s, span, values,
+                  faults, censored)
 
 
 def load_set(path: Path) -> RunSet:
@@ -199,15 +209,9 @@ def _judge(metric: str, base: float, cand: float, iv: bootstrap.Interval | None,
 
 
 def _samples(s: RunSet, metric: str) -> list[np.ndarray]:
-    out = []
-    for r in s.repeats:
-        ops = r.data.load_ops
-        if metric in QUANTILES:
-            out.append(ops["latency_ms"].dropna().to_numpy(dtype=float))
-        else:
-            outcome = "fail" if metric == "error_rate" else "info"
-            out.append((ops["outcome"] == outcome).to_numpy(dtype=float))
-    return out
+    if metric in QUANTILES:
+        return [r.latency_ms for r in s.repeats]
+    return [r.failed if metric == "error_rate" else r.indeterminate for r in s.repeats]
 
 
 def regressions(base: RunSet, cand: RunSet, *, alpha: float, min_change: float,

@@ -72,12 +72,12 @@ def timeline_plot(sets: list[RunSet]) -> bytes:
     """Invoices committed at the bureau per second, first repeat of each set, faults shaded."""
     fig, ax = plots._timeline_axes("Real issuance: invoices committed at the bureau per second "
                                    "(first repeat of each)", "invoices / s", 3.4)
-    span = max([frames.span_s(s.repeats[0].data) for s in sets if s.repeats] + [1.0])
+    span = max([s.repeats[0].span_s for s in sets if s.repeats] + [1.0])
     width = frames.bin_width(span)
     for i, s in enumerate(sets):
         if not s.repeats:
             continue
-        rate = frames.commit_rate(s.repeats[0].data, width, span)
+        rate = frames.rate(s.repeats[0].commits_s, width, span)
         ax.step(rate.index, rate.to_numpy(), where="post", lw=1.4,
                 color=SET_COLOURS[i % len(SET_COLOURS)], label=s.label)
     ax.set_xlim(0, span)

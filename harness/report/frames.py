@@ -69,8 +69,13 @@ def throughput(data: RunData, width: float, span: float) -> pd.DataFrame:
 
 def commit_rate(data: RunData, width: float, span: float) -> pd.Series:
     """Blue invoices committed at the bureau per second: real issuance, the recovery measure."""
-    c = data.commits_s
-    s = pd.Series(1, index=_bins(c, width)).groupby(level=0).size() if len(c) else pd.Series()
+    return rate(data.commits_s, width, span)
+
+
+def rate(times: np.ndarray, width: float, span: float) -> pd.Series:
+    """Events per second in bins of ``width`` over [0, span]."""
+    s = (pd.Series(1, index=_bins(times, width)).groupby(level=0).size() if len(times)
+         else pd.Series(dtype=float))
     return s.reindex(_index(span, width), fill_value=0).astype(float) / width
 
 
