@@ -140,3 +140,15 @@ def test_listen_omitted_binds_dual_stack_ephemeral(api: Api, echo_server: Upstre
     assert re.fullmatch(r"\[::\]:\d+", listen) and not listen.endswith(":0")
     port = int(listen.rsplit(":", 1)[1])
     socket.create_connection(("127.0.0.1", port), timeout=2).close()    # IPv4 reaches it too
+
+
+def test_full_object_update_as_node_and_go_clients_send(api: Api, echo_server: Upstream) -> None:
+    port = api.proxy("p", echo_server.address)
+    api.toxic("p", "latency", latency=5)
+    current = api("GET", "/proxies/p").json()
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        resp = api("POST", "/proxies/p", {**current, "enabled": True})     # toxics key ignored
+        assert resp.status_code == 200 and resp.json()["listen"] == f"127.0.0.1:{port}"
+        sock.sendall(b"still")                  # no restart: the open connection survives
+        assert sock.recv(10) == b"still"
+    assert len(api("GET", "/proxies/p").json()["toxics"]) == 1
