@@ -86,9 +86,9 @@ class Bureau:
             replay = await self._known(key, body)
             if replay is not None:
                 return replay
-        number, issued_at = self._next_number()
+        seq, number, issued_at = self._next_number()
         record = records.blue_record(body, number, issued_at)
-        row = InvoiceRow(self.next_seq - 1, number, seller, request_id, body["external_id"], None,
+        row = InvoiceRow(seq, number, seller, request_id, body["external_id"], None,
                          payload if payload is not None else records.payload_json(body), records.to_json(record))
         await self._commit(row, key)
         record["status"] = "issued"
@@ -118,9 +118,9 @@ class Bureau:
         if red_number is not None:
             raise ApiError(409, "ALREADY_REVERSED", f"{blue_number} was already reversed by {red_number}",
                            extra={"invoice_number": red_number})
-        number, issued_at = self._next_number()
+        seq, number, issued_at = self._next_number()
         record = records.red_record(blue, number, issued_at, request_id, reason)
-        row = InvoiceRow(self.next_seq - 1, number, seller, request_id, blue["external_id"], blue_number,
+        row = InvoiceRow(seq, number, seller, request_id, blue["external_id"], blue_number,
                          records.payload_json(request), records.to_json(record), reverses=blue_number)
         fut = self.ledger.submit_invoice(row)
         self._reversing[blue_number] = fut
@@ -171,11 +171,11 @@ class Bureau:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _next_number(self) -> tuple[str, str]:
-        moment = now_cst()
-        number = invoice_number(self.next_seq, moment, self.settings.region, self.settings.channel)
+    def _next_number(self) -> tuple[int, str, str]:
+        """(sequence, invoice number, issued_at) of the next invoice; the sequence is consumed."""
+        seq, moment = self.next_seq, now_cst()
         self.next_seq += 1
-        return number, rfc3339(moment)
+        return seq, invoice_number(seq, moment, self.settings.region, self.settings.channel), rfc3339(moment)
 
     async def _known(self, key: tuple[str, str], request: Mapping[str, Any]) -> Outcome | None:
         """Replay (200) or refuse (409) a known request_id; None when it is fresh.
