@@ -134,3 +134,10 @@ def test_upstream_that_speaks_first(api: Api, upstream: object) -> None:
             assert recv_exactly(sock, 11) == b"220 ready\r\n"
             sock.sendall(b"helo")
             assert recv_exactly(sock, 4) == b"HELO"
+
+
+def test_upstream_by_name_reaches_an_ipv4_only_server(api: Api, echo_server: Upstream) -> None:
+    port = api.proxy("p", f"localhost:{echo_server.port}")
+    with connect(port) as sock:
+        sock.sendall(b"named")
+        assert recv_exactly(sock, 5) == b"named"
