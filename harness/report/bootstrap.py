@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DRAWS_PER_REPEAT = 2000   # operations drawn per chosen repeat: bounded cost, conservative width
+DRAWS_PER_REPEAT = 5000   # operations drawn per chosen repeat: bounded cost, conservative width
 MAX_KEEP = 20_000         # operations kept per repeat before resampling (seeded subsample)
 CHUNK = 100               # resamples computed at once, to bound memory
 
