@@ -53,7 +53,7 @@ def _document() -> dict[str, Any]:
 schema = schemathesis.openapi.from_dict(_document())
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_bureau_conforms_to_its_openapi(case: Any, bureau_url: str) -> None:

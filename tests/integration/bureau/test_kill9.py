@@ -57,11 +57,20 @@ def read_ledger(url: str) -> list[dict[str, Any]]:
 
 
 def test_every_201_survives_kill_9(start_bureau: Any, tmp_path: Path) -> None:
-    db = tmp_path / "kill9.db"
-    rng = random.Random(9)
+    run_rounds(start_bureau, tmp_path / "kill9.db", ROUNDS, seed=9)
+
+
+@pytest.mark.soak
+def test_every_201_survives_many_kills(start_bureau: Any, tmp_path: Path) -> None:
+    run_rounds(start_bureau, tmp_path / "soak.db", 30, seed=10)
+
+
+def run_rounds(start_bureau: Any, db: Path, rounds: int, seed: int) -> None:
+    """Kill the bureau ``rounds`` times mid-load on one database, auditing after each restart."""
+    rng = random.Random(seed)
     acknowledged: dict[str, str] = {}
     last_max = 0
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         bureau = start_bureau(db=db)
         issued = asyncio.run(hammer(bureau.url, f"K{round_}", rng.uniform(0.4, 0.9),
                                     lambda proc=bureau.proc: proc.send_signal(signal.SIGKILL)))

@@ -31,7 +31,8 @@ def requests_log(client: TestClient) -> list[dict[str, Any]]:
 
 
 def issue(client: TestClient, **overrides: Any) -> httpx.Response:
-    return client.post(ISSUE, json=sample_invoice(**overrides))
+    resp: httpx.Response = client.post(ISSUE, json=sample_invoice(**overrides))
+    return resp
 
 
 def test_faults_get_put_delete(client: TestClient) -> None:

@@ -14,7 +14,7 @@ def problems(value: Any) -> list[str]:
     return [p.field for p in parse_faults(value)[1]]
 
 
-MINIMAL = {
+MINIMAL: dict[str, dict[str, Any]] = {
     "latency": {"ms": 10}, "error": {}, "ghost_commit": {}, "rate_limit": {}, "maintenance": {},
     "visibility_lag": {"seconds": 1}, "malformed_response": {"mode": "html"}, "false_duplicate": {},
     "policy_change": {"rates": ["0.13"]},

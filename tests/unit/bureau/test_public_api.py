@@ -22,7 +22,8 @@ def error_of(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 
 def issue(client: TestClient, **overrides: Any) -> httpx.Response:
-    return client.post(ISSUE, json=sample_invoice(**overrides))
+    resp: httpx.Response = client.post(ISSUE, json=sample_invoice(**overrides))
+    return resp
 
 
 def test_issue_returns_the_record(client: TestClient) -> None:
