@@ -54,7 +54,12 @@ class Side(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         fast = self.fast_dst
         if fast is not None:        # the fast path: no toxic in this direction
-            fast.write(data)
+            try:
+                fast.write(data)
+            except RuntimeError:    # uvloop: the peer's handle closed before we heard of it
+                self.fast_dst = None
+                if self.conn is not None:
+                    self.conn.close()
         elif self.out_link is not None:
             self.out_link.feed(data)
         else:
@@ -102,11 +107,11 @@ class Side(asyncio.Protocol):
                 self.transport.resume_reading()
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None:
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
     async def write_and_drain(self, data: bytes) -> None:
-        if self.transport is None:
+        if self.transport is None or self.transport.is_closing():
             return
         self.transport.write(data)
         if self.write_paused:

@@ -16,6 +16,7 @@ reordered. When the chain empties and the buffer drains, the link drops back to 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections import deque
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from harness.proxy.toxics.base import Chunk, EndOfStream, Toxic, ToxicState
 if TYPE_CHECKING:
     from harness.proxy.connection import Connection, Side
 
+log = logging.getLogger("harness.proxy.link")
 _EOF = None
 _BUFFER_PLAIN = 4        # chunks read ahead without a latency toxic (backpressure, as Go)
 _BUFFER_LATENCY = 1024   # Go's latency toxic buffers 1024 chunks
@@ -131,6 +133,13 @@ class Link:
                     await self._push_eof(frozenset())
                 else:
                     await self._push(item, frozenset())
+        except asyncio.CancelledError:
+            raise
+        except Exception:       # a failing toxic must not leave the connection hanging
+            log.exception("link %s of %s failed; closing the connection",
+                          self.direction, self.conn.proxy.name)
+            self.ended = True
+            self.conn.close(abort=True)
         finally:
             self.writer = None
 
