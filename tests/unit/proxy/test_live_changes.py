@@ -150,3 +150,46 @@ def test_limit_data_count_survives_update(api: Api, upstream: object) -> None:
         sock.sendall(b"c" * 60)
         assert done.wait(2)
     assert bytes(received) == b"a" * 60 + b"b" * 60 + b"c" * 30
+
+
+def test_updating_latency_releases_the_waiting_chunk(api: Api, echo_server: Upstream) -> None:
+    port = api.proxy("p", echo_server.address)
+    api.toxic("p", "latency", name="slow", latency=5000)
+    with connect(port) as sock:
+        sock.sendall(b"a")
+        time.sleep(0.05)
+        start = time.monotonic()
+        api("PATCH", "/proxies/p/toxics/slow", {"attributes": {"latency": 50}})
+        assert recv_exactly(sock, 1) == b"a"            # released at once, as Toxiproxy does
+        assert time.monotonic() - start < 0.2
+        start = time.monotonic()
+        sock.sendall(b"b")                              # later chunks use the new value
+        assert recv_exactly(sock, 1) == b"b"
+        assert 0.048 <= time.monotonic() - start < 0.5
+
+
+def test_slow_close_removed_mid_delay_closes_at_once(api: Api, upstream: object) -> None:
+    def close_now(conn: socket.socket) -> None:
+        conn.recv(10)
+        conn.close()
+
+    up = upstream(close_now)  # type: ignore[operator]
+    port = api.proxy("p", up.address)
+    api.toxic("p", "slow_close", name="sc", delay=5000)
+    with connect(port) as sock:
+        sock.sendall(b"x")
+        time.sleep(0.1)                                 # the server has closed; we wait
+        start = time.monotonic()
+        api("DELETE", "/proxies/p/toxics/sc")
+        assert sock.recv(10) == b""
+        assert time.monotonic() - start < 0.5
+
+
+def test_api_reset_closes_connections_of_a_removed_timeout(api: Api, echo_server: Upstream) -> None:
+    port = api.proxy("p", echo_server.address)
+    api.toxic("p", "timeout", stream="upstream", timeout=0)
+    with connect(port) as sock:
+        sock.sendall(b"lost")
+        time.sleep(0.05)
+        assert api("POST", "/reset").status_code == 204
+        assert sock.recv(10) == b""
