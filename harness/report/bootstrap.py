@@ -42,7 +42,7 @@ def _pooled(samples: Sequence[np.ndarray], rng: np.random.Generator
 
 def _resample_stat(samples: Sequence[np.ndarray], stat: Callable[[np.ndarray], np.ndarray],
                    n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``n_boot`` hierarchical-bootstrap replicates of ``stat`` (applied along axis 1)."""
+    """``n_boot`` hierarchical-bootstrap replicates of the mean over repeats of ``stat``."""
     values, offsets, lengths = _pooled(samples, rng)
     k = len(lengths)
     if k == 0:
@@ -53,7 +53,9 @@ def _resample_stat(samples: Sequence[np.ndarray], stat: Callable[[np.ndarray], n
         reps = rng.integers(0, k, size=(b, k))
         u = rng.random((b, k, DRAWS_PER_REPEAT))
         idx = offsets[reps][..., None] + (u * lengths[reps][..., None]).astype(np.int64)
-        out[lo: lo + b] = stat(values[idx].reshape(b, -1))
+        # Each drawn repeat's figure, then their mean: the estimator the tables report.
+        per_repeat = stat(values[idx].reshape(b * k, DRAWS_PER_REPEAT)).reshape(b, k)
+        out[lo: lo + b] = per_repeat.mean(axis=1)
     return out
 
 
