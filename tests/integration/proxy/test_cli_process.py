@@ -95,3 +95,18 @@ def test_config_file_populates_and_bad_config_exits_2(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 2
     assert b"bad.json" in err and b"local373" in err and b"missing port" in err
+
+
+def test_busy_api_port_exits_3_and_bad_port_exits_2() -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "harness.proxy", "--port",
+                               str(busy.getsockname()[1])], capture_output=True, timeout=20)
+    finally:
+        busy.close()
+    assert proc.returncode == 3 and b"choose another --port" in proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "harness.proxy", "--port", "70000"],
+                         capture_output=True, timeout=20)
+    assert bad.returncode == 2 and b"70000" in bad.stderr
