@@ -167,6 +167,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         crash_watch.cancel()
         await driver.stop()
         meta["load_end_at"] = driver.load_end_at or time.time()
+        meta["load_summary"] = driver.summary()
         await timeline.finish()
         notes.extend(timeline.errors)
         say("load finished; draining ...")
@@ -289,6 +290,7 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
     if interrupted:
         reasons.append("the run was interrupted before it finished")
     reasons += _honesty(scenario, ops, prober, start, end)
+    reasons += _load_lag(scenario, meta.get("load_summary") or {})
     data = RunData(
         scenario=scenario.name or "scenario", seed=scenario.seed, seller_tax_id=scenario.services.seller.tax_id,
         load_start_at=start, load_end_at=end, drain_end_at=drain_end, operations=ops,
@@ -319,6 +321,18 @@ def _honesty(scenario: Scenario, ops: list[dict[str, Any]], prober: Prober | Non
         if cpu and cpu[len(cpu) // 2] >= 95.0:
             reasons.append(f"the machine was saturated: median CPU {cpu[len(cpu) // 2]:.0f}% during the run")
     return reasons
+
+
+def _load_lag(scenario: Scenario, load_summary: dict[str, Any]) -> list[str]:
+    """The open model fell behind its schedule for more than 10% of the load's seconds."""
+    from harness.load.shapes import total_duration
+
+    lag_s = load_summary.get("open_model_lag_s") or 0
+    duration = total_duration(scenario.scaled_load().shape)
+    if duration > 0 and lag_s / duration > 0.10:
+        return [f"the open-model load lagged behind its schedule for {lag_s} of {duration:.0f} s "
+                f"(worst {load_summary.get('max_lag_s', 0):.1f} s late): arrival rates were lower than declared"]
+    return []
 
 
 def _render(run_dir: Path, notes: list[str]) -> Path | None:
