@@ -1,7 +1,7 @@
 """report.md: short enough for a CI job summary (GitHub caps one at 1 MiB), tables only.
 
-Plots are linked by relative path (plots/*.png), which works when the run directory is browsed
-as an artifact; the job summary itself stays text.
+Plots are not embedded: a job summary cannot show files from the run directory, so it points
+to report.html and plots/ instead.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def render_markdown(facts: Facts, what_went_wrong: list[str] | None = None) -> s
         shown = ", ".join(f"`{_esc(o)}`" for o in ids[:MAX_ORDERS_PER_KIND])
         more = f" … +{len(ids) - MAX_ORDERS_PER_KIND}" if len(ids) > MAX_ORDERS_PER_KIND else ""
         lines.append(f"| {'❌ ' if ids else ''}{kind} | {len(ids)} | {shown}{more} |")
-    lines += ["", "![throughput](plots/throughput.png)", "",
-              "Full report with per-order evidence: `report.html` in the run directory.", ""]
+    # No image links: a job summary cannot resolve a path inside the run directory.
+    lines += ["", "Full report with plots and per-order evidence: `report.html` in the run "
+              "directory (plots also in `plots/`).", ""]
     return "\n".join(lines)
