@@ -1,9 +1,8 @@
-"""The OpenAPI description of the public API, written as plain JSON Schema.
+"""The OpenAPI document of the public API, written out as plain JSON Schema.
 
-Handlers parse bodies themselves (FastAPI/pydantic model validation would cost more than the
-durable write, and must not turn bad input into FastAPI's own error shape), so request and
-response schemas are declared here and attached with ``openapi_extra`` / ``responses``.
-Schemathesis fuzzes against this document.
+Handlers parse bodies themselves (pydantic model validation would cost more than the durable
+write, and must not turn bad input into FastAPI's own error shape) and are plain Starlette
+routes, so the document is built here rather than derived. Schemathesis fuzzes against it.
 """
 
 from __future__ import annotations
@@ -129,3 +128,41 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
                 "properties": {"invoices": {"type": "array", "items": RECORD}}}, "matching invoices"),
     **_errors(400, 429, 500, 502, 503, 504),
 }
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _query_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+
+
+def _responses(table: dict[int | str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(status): answer for status, answer in table.items()}
+
+
+def document(title: str, version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``/api/v1`` (served at ``/openapi.json``)."""
+    number = _path_param("invoice_number")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": {
+            "/api/v1/invoices": {
+                "post": {"summary": "Issue a blue invoice", "operationId": "issue_invoice",
+                         **ISSUE, "responses": _responses(ISSUE_RESPONSES)},
+                "get": {"summary": "Find invoices by external_id and/or request_id", "operationId": "find_invoices",
+                        "parameters": [_query_param("external_id"), _query_param("request_id")],
+                        "responses": _responses(LIST_RESPONSES)},
+            },
+            "/api/v1/invoices/{invoice_number}": {
+                "get": {"summary": "Read one invoice", "operationId": "get_invoice", "parameters": [number],
+                        "responses": _responses(RECORD_RESPONSES)},
+            },
+            "/api/v1/invoices/{invoice_number}/red-letter": {
+                "post": {"summary": "Reverse an invoice (红字发票)", "operationId": "red_letter",
+                         "parameters": [number], **RED_LETTER, "responses": _responses(RED_RESPONSES)},
+            },
+        },
+    }
