@@ -238,3 +238,11 @@ def test_faults_never_touch_admin_or_other_paths(client: TestClient) -> None:
     assert client.get("/admin/stats").status_code == 200
     assert client.get("/api/v2/anything").status_code == 404
     assert client.get("/health").status_code == 200
+
+
+def test_request_log_lines_are_json_whatever_the_ids(client: TestClient) -> None:
+    raw = json.dumps(sample_invoice(external_id='北京"\\订单'))[:-1] + ', "request_id": "\\ud800"}'
+    assert client.post(ISSUE, content=raw).status_code == 422
+    (line,) = requests_log(client)
+    assert line["external_id"] == '北京"\\订单' and line["request_id"] == "\\ud800"
+    assert line["status"] == 422 and line["faults"] == []
