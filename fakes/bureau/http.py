@@ -26,6 +26,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing with 413 as soon as it grows past ``limit`` bytes."""
     declared = request.headers.get("content-length")
@@ -48,7 +51,9 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        # JSON on the wire is UTF-8 (RFC 8259 §8.1); one shared decoder, as json.loads with
+        # arguments would build a new one per request.
+        body = _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "MALFORMED_REQUEST", f"the body is not valid JSON: {_short(exc)}") from None
     if not isinstance(body, dict):
