@@ -47,15 +47,21 @@ def _resample_stat(samples: Sequence[np.ndarray], stat: Callable[[np.ndarray], n
     k = len(lengths)
     if k == 0:
         return np.full(n_boot, np.nan)
+    # Never draw more than a repeat holds: drawing 5,000 from 3,000 would fake precision.
+    m = int(min(DRAWS_PER_REPEAT, lengths.min()))
     out = np.empty(n_boot)
     for lo in range(0, n_boot, CHUNK):
         b = min(CHUNK, n_boot - lo)
         reps = rng.integers(0, k, size=(b, k))
-        u = rng.random((b, k, DRAWS_PER_REPEAT))
+        u = rng.random((b, k, m))
         idx = offsets[reps][..., None] + (u * lengths[reps][..., None]).astype(np.int64)
         # Each drawn repeat's figure, then their mean: the estimator the tables report.
-        per_repeat = stat(values[idx].reshape(b * k, DRAWS_PER_REPEAT)).reshape(b, k)
+        per_repeat = stat(values[idx].reshape(b * k, m)).reshape(b, k)
         out[lo: lo + b] = per_repeat.mean(axis=1)
+    if k >= 2:
+        # Resampling k repeats understates their spread by (k - 1) / k: widen to correct it.
+        centre = out.mean()
+        out = centre + (out - centre) * np.sqrt(k / (k - 1))
     return out
 
 
