@@ -58,11 +58,15 @@ def _resample_stat(samples: Sequence[np.ndarray], stat: Callable[[np.ndarray], n
         # Each drawn repeat's figure, then their mean: the estimator the tables report.
         per_repeat = stat(values[idx].reshape(b * k, m)).reshape(b, k)
         out[lo: lo + b] = per_repeat.mean(axis=1)
-    if k >= 2:
-        # Resampling k repeats understates their spread by (k - 1) / k: widen to correct it.
-        centre = out.mean()
-        out = centre + (out - centre) * np.sqrt(k / (k - 1))
-    return out
+    return _widen(out, k)
+
+
+def _widen(replicates: np.ndarray, k: int) -> np.ndarray:
+    """Resampling k repeats understates their spread by (k - 1) / k: widen to correct it."""
+    if k < 2:
+        return replicates
+    centre = replicates.mean()
+    return np.asarray(centre + (replicates - centre) * np.sqrt(k / (k - 1)))
 
 
 def diff_interval(baseline: Sequence[np.ndarray], candidate: Sequence[np.ndarray],
@@ -97,8 +101,8 @@ def mean_diff_interval(baseline: Sequence[float], candidate: Sequence[float], *,
     rng = np.random.default_rng(seed)
     b = np.asarray(baseline, dtype=float)
     c = np.asarray(candidate, dtype=float)
-    bb = rng.choice(b, size=(n_boot, len(b))).mean(axis=1)
-    cc = rng.choice(c, size=(n_boot, len(c))).mean(axis=1)
+    bb = _widen(rng.choice(b, size=(n_boot, len(b))).mean(axis=1), len(b))
+    cc = _widen(rng.choice(c, size=(n_boot, len(c))).mean(axis=1), len(c))
     low, high = np.quantile(cc - bb, [alpha / 2, 1 - alpha / 2])
     return Interval(float(c.mean() - b.mean()), float(low), float(high))
 
@@ -110,6 +114,6 @@ def mean_interval(values: Sequence[float], *, alpha: float, n_boot: int,
         return None
     rng = np.random.default_rng(seed)
     v = np.asarray(values, dtype=float)
-    means = rng.choice(v, size=(n_boot, len(v))).mean(axis=1)
+    means = _widen(rng.choice(v, size=(n_boot, len(v))).mean(axis=1), len(v))
     low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
