@@ -31,6 +31,7 @@ from harness.backends.local import LocalBackend
 from harness.checks.summary import RunData, build_summary
 from harness.collect import collect_bureau, collect_sut, read_operations, write_history
 from harness.errors import ChaosError, InputError, ScenarioError
+from harness.metrics import write_metrics
 from harness.probes import Prober
 from harness.scenario import Scenario, load_scenario
 from harness.services import Stack, choose_sut, start_stack
@@ -302,6 +303,7 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
     if problems or any("exited unexpectedly" in n for n in notes):
         summary["verdict"] = "fail"  # the audit itself is incomplete: never a pass
     _write_json(run_dir / "summary.json", summary)
+    write_metrics(run_dir, summary)  # metrics.prom: the same figures for dashboards
     return summary
 
 
