@@ -194,6 +194,8 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
             if services is not None:
                 summary = await _collect_and_check(run_dir, scenario, services, meta, timeline, prober, notes, interrupted)
                 result.summary = summary
+                meta["interrupted"] = interrupted
+                _write_json(run_dir / "run.json", meta)  # the report reads the run's times from it
                 result.report = _render(run_dir, notes)
                 result.exit_code = 130 if interrupted else (0 if summary["verdict"] == "pass" else 1)
         finally:
