@@ -8,6 +8,7 @@ restarts and resets (see ``ledger.Ledger.open``).
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
@@ -34,3 +35,32 @@ def now_cst() -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
+
+
+class CstClock:
+    """``issued_at`` stamps in China Standard Time (RFC 3339, ``+08:00``) and their 2-digit year.
+
+    The date part is formatted once per second: this runs for every invoice issued.
+    """
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+        self._year = 0
+
+    def now(self) -> tuple[str, int]:
+        """(issued_at, two-digit year of issued_at in China Standard Time)."""
+        at = time.time()
+        second = int(at)
+        if second != self._second:
+            cst = time.gmtime(second + 8 * 3600)
+            self._second, self._year = second, cst.tm_year % 100
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", cst)
+        return f"{self._prefix}.{int((at - second) * 1_000_000):06d}+08:00", self._year
+
+
+def number_from_parts(seq: int, yy: int, region: str, channel: str) -> str:
+    """Like ``invoice_number`` when the CST year is already known."""
+    if not 1 <= seq <= MAX_SEQUENCE:
+        raise ValueError(f"sequence {seq} is outside 1..{MAX_SEQUENCE}")
+    return f"{yy:02d}{region}{channel}{seq:015d}"

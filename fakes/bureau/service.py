@@ -22,7 +22,7 @@ from typing import Any
 from fakes.bureau import records
 from fakes.bureau.errors import ApiError, dumps
 from fakes.bureau.ledger import InvoiceRow, Ledger, LoadedState, record_with_status
-from fakes.bureau.numbering import invoice_number, now_cst, rfc3339
+from fakes.bureau.numbering import CstClock, number_from_parts
 from fakes.bureau.rules import REQUEST_ID_RE, Problem, validate_invoice
 from fakes.bureau.settings import Settings
 
@@ -71,6 +71,7 @@ class Bureau:
         self._pending: dict[tuple[str, str], asyncio.Future[float]] = {}
         self._reversing: dict[str, asyncio.Future[float]] = {}
         self.default_policy = Policy(settings.rate_set)
+        self._clock = CstClock()
 
     # --- issue ------------------------------------------------------------------------------
 
@@ -173,9 +174,10 @@ class Bureau:
 
     def _next_number(self) -> tuple[int, str, str]:
         """(sequence, invoice number, issued_at) of the next invoice; the sequence is consumed."""
-        seq, moment = self.next_seq, now_cst()
+        seq = self.next_seq
+        issued_at, yy = self._clock.now()
         self.next_seq += 1
-        return seq, invoice_number(seq, moment, self.settings.region, self.settings.channel), rfc3339(moment)
+        return seq, number_from_parts(seq, yy, self.settings.region, self.settings.channel), issued_at
 
     async def _known(self, key: tuple[str, str], request: Mapping[str, Any]) -> Outcome | None:
         """Replay (200) or refuse (409) a known request_id; None when it is fresh.

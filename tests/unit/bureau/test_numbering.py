@@ -23,3 +23,13 @@ def test_year_is_taken_in_china_standard_time() -> None:
 def test_sequence_out_of_range_is_refused(seq: int) -> None:
     with pytest.raises(ValueError):
         invoice_number(seq, datetime(2025, 1, 1, tzinfo=timezone.utc), "11", "2")
+
+
+def test_cst_clock_matches_datetime() -> None:
+    from fakes.bureau.numbering import CST, CstClock
+
+    before = datetime.now(CST)
+    stamp, yy = CstClock().now()
+    parsed = datetime.fromisoformat(stamp)
+    assert stamp.endswith("+08:00") and parsed.utcoffset() == before.utcoffset()
+    assert 0 <= (parsed - before).total_seconds() < 1 and yy == parsed.year % 100
