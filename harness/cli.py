@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "proxy": "harness.proxy.cli",
     "images": "harness.commands.images",
     "cleanup": "harness.commands.cleanup",
+    "schema": "harness.commands.schema",
 }
 
 
