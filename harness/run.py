@@ -30,6 +30,7 @@ from harness import __version__
 from harness.backends.local import LocalBackend
 from harness.checks.summary import RunData, build_summary
 from harness.collect import collect_bureau, collect_sut, read_operations, write_history
+from harness.data.report import summary_block
 from harness.errors import ChaosError, InputError, ScenarioError
 from harness.metrics import write_metrics
 from harness.probes import Prober
@@ -138,6 +139,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     probe_task: asyncio.Task[None] | None = None
     timeline: Timeline | None = None
     driver = None
+    malformed = None  # harness.data.phase.MalformedPhase when the scenario has a malformed phase
     try:
         say(f"run directory: {run_dir}")
         say("starting bureau, fault proxy and SUT ...")
@@ -161,6 +163,12 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         await driver.start()
         meta["load_start_at"] = driver.load_start_at
         timeline.start(driver.load_start_at)
+        if scenario.malformed is not None:
+            from harness.data.phase import phase_for_run
+
+            malformed = phase_for_run(scenario, services, run_dir, run_id)
+            stack.push_async_callback(malformed.stop)
+            await malformed.start(driver.load_start_at)
         _record_load_spike(timeline, scenario)
         crash_watch = asyncio.create_task(_watch_crashes(services, timeline, notes), name="crash-watch")
         done, _ = await asyncio.wait({asyncio.ensure_future(driver.wait()), crash_watch},
@@ -173,6 +181,9 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         notes.extend(timeline.errors)
         say("load finished; draining ...")
         meta["drain_end_at"] = await _drain(prober, scenario.drain_scaled_s, services)
+        if malformed is not None:
+            say("malformed: confirming and shrinking findings against the quiet system ...")
+            await malformed.finish()
     except asyncio.CancelledError:
         interrupted = True
         if task is not None:
@@ -187,6 +198,8 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
             await asyncio.shield(driver.stop())
             if meta["load_start_at"] is None and getattr(driver, "load_start_at", None):
                 meta["load_start_at"] = driver.load_start_at
+        if malformed is not None:
+            await asyncio.shield(malformed.stop())
         if probe_task is not None:
             probe_task.cancel()
             await asyncio.gather(probe_task, return_exceptions=True)
@@ -300,6 +313,7 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
         faults=timeline.final_windows() if timeline else [], probes=prober.records if prober else [],
         bureau_ledger=ledger, bureau_requests=requests, sut_ledger=sut_rows,
         gates=[g.model_dump() for g in scenario.gates] or None, compromised_reasons=reasons,
+        malformed=summary_block(run_dir) if scenario.malformed is not None else None,
     )
     summary = build_summary(data)
     if problems or any("exited unexpectedly" in n for n in notes):

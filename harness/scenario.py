@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness.data.config import MalformedConfig
 from harness.errors import ScenarioError
 from harness.faults.base import FaultSpec
 from harness.load.shapes import LoadConfig
@@ -126,6 +127,7 @@ class Scenario(_Frozen):
     random_faults: RandomFaults | None = None
     drain_s: float = Field(default=30.0, ge=0)
     gates: tuple[GateModel, ...] = ()
+    malformed: MalformedConfig | None = None
 
     def fault_specs(self) -> list[FaultSpec]:
         """The fault schedule, ids assigned (f1, f2, ...) and durations time-scaled."""

@@ -15,6 +15,7 @@ from typing import Any
 from harness.checks.gates import default_gates, evaluate_gates
 from harness.checks.invoices import audit_invoices
 from harness.checks.recovery import drain_time, time_to_detect, time_to_recover
+from harness.data.responses import MALFORMED_GATES, response_breakdown
 
 SCHEMA_VERSION = 1
 
@@ -37,6 +38,7 @@ class RunData:
     sut_ledger: list[dict[str, Any]]
     gates: list[dict[str, Any]] | None = None
     compromised_reasons: list[str] = field(default_factory=list)
+    malformed: dict[str, Any] | None = None  # harness.data.report.summary_block of malformed.json
 
 
 def parse_time(value: Any) -> float | None:
@@ -169,7 +171,12 @@ def build_summary(run: RunData) -> dict[str, Any]:
         "bureau_calls": bureau_calls(order_ids, run.bureau_requests),
         "evidence": _evidence(audit.reasons, load_ops, run),
     }
-    gates = run.gates if run.gates else default_gates()
+    if run.malformed is not None:
+        summary["malformed"] = run.malformed
+    malformed_responses = response_breakdown(load_ops, run.faults)
+    if malformed_responses:
+        summary["malformed_responses"] = malformed_responses
+    gates = run.gates if run.gates else default_gates() + (MALFORMED_GATES if run.malformed is not None else [])
     summary["gates"] = evaluate_gates(summary, gates)
     summary["verdict"] = "pass" if all(g["passed"] for g in summary["gates"]) else "fail"
     return summary
