@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "images": "harness.commands.images",
     "cleanup": "harness.commands.cleanup",
     "schema": "harness.commands.schema",
+    "init": "harness.commands.init",
 }
 
 
