@@ -6,9 +6,9 @@ Three servers: the bureau with its group commit, the bureau committing per reque
 All servers run as separate uvicorn processes pinned to the same single core (when the OS lets
 us pin), with the access log off; the load generator (aiohttp, N keep-alive connections) runs
 here. Each server gets the same invoice body; the bureau answers 201 only after its group commit
-has fsynced. Bounded: ``--seconds`` per round, ``--rounds`` rounds alternating the two servers.
+has fsynced. Bounded: ``--seconds`` per slice, ``--rounds`` rounds, each loading every server once.
 
-    .venv/bin/python bench/bureau.py --seconds 5 --concurrency 64
+    .venv/bin/python bench/bureau.py --seconds 3 --rounds 5 --concurrency 64
 """
 
 from __future__ import annotations
