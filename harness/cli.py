@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "proxy": "harness.proxy.cli",
     "images": "harness.commands.images",
     "cleanup": "harness.commands.cleanup",
+    "fuzz": "harness.commands.fuzz",
     "schema": "harness.commands.schema",
     "init": "harness.commands.init",
 }

@@ -40,6 +40,7 @@ class Finding:
     verdict: Verdict
     attempts: int
     occurrences: int
+    also: list[str] = field(default_factory=list)  # other families that shrank to the same payload
 
 
 @dataclass
@@ -102,14 +103,23 @@ class Campaign:
 
             budget = 0 if outcome == "no_answer" else max_attempts
             minimal, attempts = await shrink(first.example, still_fails, max_attempts=budget)
-            last = await self._probe(client, minimal)
-            self.findings.append(Finding(first, minimal, last.answer, last.verdict, attempts, len(suspects)))
+            last = await self._probe(client, minimal)  # the report shows exactly what this sent
+            same = next((f for f in self.findings if f.verdict.outcome == last.verdict.outcome
+                         and _strip_id(f.minimal) == _strip_id(last.example)), None)
+            if same is not None:
+                same.also.append(first.example.family)
+                continue
+            self.findings.append(Finding(first, last.example, last.answer, last.verdict, attempts, len(suspects)))
         del self.sent[campaign_sent:]  # probes are not part of the campaign's counts
 
     async def _probe(self, client: httpx.AsyncClient, example: Malformed) -> Sent:
         op_id, fresh = self._fresh(example)
         answer = await send(client, self.urls[fresh.target], fresh, timeout_s=self.timeout_s)
         return Sent(op_id, fresh, answer, judge(fresh, answer))
+
+
+def _strip_id(example: Malformed) -> bytes:
+    return example.with_id("-").body()
 
 
 def _operation(sent: Sent, invoke_at: float, complete_at: float) -> Operation:

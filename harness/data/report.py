@@ -60,6 +60,7 @@ def _finding(i: int, f: Finding, out_dir: Path, base_url: str) -> dict[str, Any]
         "minimal_payload": _payload(f.minimal) if len(body) <= 64_000 else f"({len(body)} bytes, see {body_file})",
         "minimal_bytes": len(body), "original_bytes": len(f.original.example.body()),
         "shrink_attempts": f.attempts, "occurrences": f.occurrences, "first_op_id": f.original.op_id,
+        "also_families": sorted(set(f.also)),
         "curl": curl_command(base_url.rstrip("/") + f.minimal.path, f.minimal, body_file),
     }
 
@@ -104,7 +105,9 @@ def markdown(report: dict[str, Any]) -> str:
                   f"- broken: {f['note']}", f"- expected: {f['expected']}",
                   f"- got: {got['status'] if got['status'] is not None else got['error']} — {got['reason']}",
                   f"- shrunk from {f['original_bytes']} to {f['minimal_bytes']} bytes in {f['shrink_attempts']} attempts; "
-                  f"seen {f['occurrences']} time(s)", "", "```sh", f["curl"], "```"]
+                  f"seen {f['occurrences']} time(s)"
+                  + (f"; the same payload also for {', '.join(f['also_families'])}" if f["also_families"] else ""),
+                  "", "```sh", f["curl"], "```"]
     return "\n".join(lines) + "\n"
 
 

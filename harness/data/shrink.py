@@ -48,7 +48,6 @@ def _doc_candidates(doc: Any) -> Iterator[Any]:
         for i, value in enumerate(doc):
             for smaller in _doc_candidates(value):
                 yield doc[:i] + [smaller] + doc[i + 1:]
-                break  # one simplification per item per pass keeps passes short
     elif isinstance(doc, str) and doc:
         if len(doc) > 2:
             yield doc[: len(doc) // 2]
