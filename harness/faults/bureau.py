@@ -7,7 +7,8 @@ it becomes a ``FaultError`` quoting the bureau's details.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -51,16 +52,24 @@ class BureauInjector:
 
     async def apply(self, spec: FaultSpec, ctx: FaultContext) -> Revert:
         body: dict[str, Any] = {"id": spec.id, "kind": spec.kind, **spec.params}
-        async with httpx.AsyncClient(base_url=ctx.bureau_admin_url, timeout=5.0) as client:
-            current = await _get(client)
-            await _put(client, [f for f in current if f.get("id") != spec.id] + [body], spec)
+        url = ctx.bureau_admin_url
+        await _edit(url, spec, lambda faults: [f for f in faults if f.get("id") != spec.id] + [body])
 
         async def revert() -> None:
-            async with httpx.AsyncClient(base_url=ctx.bureau_admin_url, timeout=5.0) as client:
-                current = await _get(client)
-                await _put(client, [f for f in current if f.get("id") != spec.id], spec)
+            await _edit(url, spec, lambda faults: [f for f in faults if f.get("id") != spec.id])
 
         return once(revert)
+
+
+# The admin API replaces the whole list, so a read-modify-write must not interleave with
+# another window opening or closing at the same instant: one lock per bureau.
+_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+async def _edit(url: str, spec: FaultSpec, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    lock = _LOCKS.setdefault(url, asyncio.Lock())
+    async with lock, httpx.AsyncClient(base_url=url, timeout=5.0) as client:
+        await _put(client, change(await _get(client)), spec)
 
 
 async def _get(client: httpx.AsyncClient) -> list[dict[str, Any]]:
