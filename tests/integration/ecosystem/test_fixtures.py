@@ -7,10 +7,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import jsonschema
 import pytest
 
 from fakes.bureau.samples import sample_invoice
 from harness.faults.network import ToxiproxyClient
+from harness.schemas import summary_schema
 from harness.testing.bureau import BureauAdminError, BureauProcess
 from harness.testing.runner import ChaosRunner
 
@@ -66,3 +68,5 @@ def test_chaos_run_with_a_dict_scenario(chaos_run: ChaosRunner) -> None:
     assert result.summary["requests"]["total"] > 0
     assert result.fault("f1")["kind"] == "down"
     assert (result.run_dir / "summary.json").is_file()
+    assert (result.run_dir / "metrics.prom").read_text(encoding="utf-8").startswith("# HELP invoice_chaos_")
+    jsonschema.validate(result.summary, summary_schema())   # a real run's summary fits the schema
