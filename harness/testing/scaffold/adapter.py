@@ -250,9 +250,10 @@ def error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
 def main() -> None:
     Handler.adapter = Adapter()
     threading.Thread(target=Handler.adapter.reconcile_forever, daemon=True).start()
-    server = ThreadingHTTPServer((os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "8080"))), Handler)
+    host = os.environ.get("HOST", "127.0.0.1")
+    server = ThreadingHTTPServer((host, int(os.environ.get("PORT", "8080"))), Handler)
     server.daemon_threads = True
-    print(f"adapter listening on http://{server.server_address[0]}:{server.server_address[1]}", flush=True)
+    print(f"adapter listening on http://{host}:{server.server_port}", flush=True)
     server.serve_forever()
 
 
