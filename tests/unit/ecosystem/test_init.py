@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -23,10 +25,13 @@ def run_init(directory: Path, name: str | None = None) -> int:
     return init.run(argparse.Namespace(dir=directory, name=name))
 
 
-def test_writes_four_files_and_a_valid_scenario(tmp_path: Path) -> None:
+def test_writes_five_files_and_a_valid_scenario(tmp_path: Path) -> None:
     target = tmp_path / "Vendor X"
     assert run_init(target) == 0
-    assert sorted(p.name for p in target.iterdir()) == ["README.md", "adapter.py", "scenario.yaml", "test_adapter.py"]
+    assert sorted(p.name for p in target.iterdir()) == [
+        "README.md", "adapter.py", "scenario.schema.json", "scenario.yaml", "test_adapter.py"]
+    schema = json.loads((target / "scenario.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(yaml.safe_load((target / "scenario.yaml").read_text(encoding="utf-8")), schema)
     scenario = load_scenario(target / "scenario.yaml")
     assert scenario.name == "Vendor-X"
     assert [f.id for f in scenario.fault_specs()] == ["link-down", "ghost"]
