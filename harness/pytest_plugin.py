@@ -49,9 +49,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        if CHAOS_FIXTURES.intersection(names) and item.get_closest_marker("chaos") is None:
+        if item.get_closest_marker("chaos") is None and _uses_our_fixtures(item):
             item.add_marker(pytest.mark.chaos)
+
+
+def _uses_our_fixtures(item: pytest.Item) -> bool:
+    """True when the test uses this plugin's fixtures, not a conftest's fixture of the same name.
+    (Reads pytest's fixture resolution; falls back to the names when that is not available.)"""
+    names = CHAOS_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", None)
+    if not names or not isinstance(defs, dict):
+        return bool(names)
+    for name in names:
+        chain = defs.get(name) or ()
+        if chain and getattr(getattr(chain[-1], "func", None), "__module__", __name__) == __name__:
+            return True
+    return False
 
 
 @pytest.fixture(scope="session")

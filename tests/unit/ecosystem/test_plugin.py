@@ -43,9 +43,19 @@ def test_fault_proxy_is_a_client_bound_to_a_fresh_server(fault_proxy: ToxiproxyC
 
 
 def test_not_chaos_deselects_tests_using_the_fixtures(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(textwrap.dedent("""
+        import pytest
+
+        @pytest.fixture
+        def bureau():  # the user's own fixture of that name: not ours, not chaos
+            return "theirs"
+    """), encoding="utf-8")
     (tmp_path / "test_user.py").write_text(textwrap.dedent("""
         def test_plain():
             pass
+
+        def test_own_bureau(bureau):
+            assert bureau == "theirs"
 
         def test_with_proxy(fault_proxy):
             assert fault_proxy.version()
@@ -53,7 +63,7 @@ def test_not_chaos_deselects_tests_using_the_fixtures(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not chaos"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed, 1 deselected" in done.stdout
+    assert "2 passed, 1 deselected" in done.stdout
 
 
 def summary(verdict: str = "fail") -> dict[str, object]:
