@@ -101,13 +101,14 @@ class ChaosRunner:
 
     def __call__(self, scenario: ScenarioLike, *, sut: str | None = None, sut_cmd: str | None = None,
                  sut_url: str | None = None, seed: int | None = None, time_scale: float | None = None,
-                 out: Path | None = None, toxiproxy_url: str | None = None) -> ChaosResult:
+                 out: Path | None = None, toxiproxy_url: str | None = None, backend: str = "local",
+                 sut_image: str | None = None) -> ChaosResult:
         from harness.run import RunOptions
 
         path = self.scenario_file(scenario)
         opts = RunOptions(scenario_path=path, sut=sut, sut_cmd=sut_cmd, sut_url=sut_url, seed=seed,
-                          time_scale=time_scale, toxiproxy_url=toxiproxy_url,
-                          out=out or self.base_dir / f"run-{len(self.runs) + 1}")
+                          time_scale=time_scale, toxiproxy_url=toxiproxy_url, backend=backend,
+                          sut_image=sut_image, out=out or self.base_dir / f"run-{len(self.runs) + 1}")
         result = _run_sync(opts, self.say)
         summary = result.summary
         if summary is None:
