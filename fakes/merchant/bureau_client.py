@@ -26,6 +26,7 @@ from typing import Any, Literal, Protocol
 
 import aiohttp
 
+_JSON = {"Content-Type": "application/json"}
 Kind = Literal["issued", "rejected", "duplicate", "throttled", "unknown"]
 
 
@@ -58,7 +59,9 @@ class Lookup:
 class Bureau(Protocol):
     """What the profiles need from a bureau; ``BureauClient`` over HTTP, fakes in unit tests."""
 
-    async def issue(self, payload: dict[str, Any], timeout_s: float) -> Outcome: ...
+    async def issue(self, payload: dict[str, Any] | bytes, timeout_s: float) -> Outcome:
+        """POST an invoice; ``payload`` as a dict or as the JSON bytes to send verbatim."""
+        ...
 
     async def find(self, external_id: str, timeout_s: float) -> Lookup: ...
 
@@ -75,7 +78,7 @@ class BureauClient:
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(connector=connector, json_serialize=_dumps)
+        self._session = aiohttp.ClientSession(connector=connector)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -88,7 +91,7 @@ class BureauClient:
             raise RuntimeError("BureauClient.start() was not called")
         return self._session
 
-    async def issue(self, payload: dict[str, Any], timeout_s: float) -> Outcome:
+    async def issue(self, payload: dict[str, Any] | bytes, timeout_s: float) -> Outcome:
         return await self._post(f"{self._base}/api/v1/invoices", payload, timeout_s)
 
     async def red_letter(self, invoice_number: str, request_id: str, reason: str, timeout_s: float) -> Outcome:
@@ -113,9 +116,11 @@ class BureauClient:
             return Lookup(None)
         return Lookup(invoices)
 
-    async def _post(self, url: str, body: dict[str, Any], timeout_s: float) -> Outcome:
+    async def _post(self, url: str, body: dict[str, Any] | bytes, timeout_s: float) -> Outcome:
+        data = body if isinstance(body, bytes) else _dumps(body).encode()
         try:
-            async with self.session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
+            async with self.session.post(url, data=data, headers=_JSON,
+                                         timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
                 raw = await resp.read()
                 return classify(resp.status, raw, resp.headers.get("Retry-After"))
         except asyncio.TimeoutError:

@@ -57,11 +57,13 @@ def current_state(order: Order) -> Answer:
 
 
 def new_order(invoice: Invoice, status: str = "pending", request_id: str | None = None) -> Order:
+    """An order row; with ``request_id`` the stored payload is the exact body to send."""
+    payload = dict(invoice.payload, request_id=request_id) if request_id else invoice.payload
     return Order(
         order_id=invoice.order_id,
         status=status,  # type: ignore[arg-type]
         total_with_tax=invoice.total_with_tax,
-        payload=json.dumps(invoice.payload, ensure_ascii=False, separators=(",", ":")),
+        payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         request_id=request_id,
     )
 

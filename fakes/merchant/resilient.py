@@ -185,9 +185,8 @@ class Resilient:
                         self.store.record(order.evolve(status="failed", error=describe(refusal)))
                         return
                     uncertain = False
-                payload = order.body()
-                payload["request_id"] = order.request_id or issue_request_id(order_id)
-                outcome = await self.bureau.issue(payload, timeout)
+                # The stored payload already carries request_id = order_id: send it as stored.
+                outcome = await self.bureau.issue(order.payload.encode(), timeout)
                 self.counters[f"issue:{outcome.kind}"] += 1
             if outcome.kind == "issued":
                 self.breaker.success()

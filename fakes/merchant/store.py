@@ -10,7 +10,6 @@ timer). Reads come from the mirror, which ``open`` loads from disk on start.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -54,9 +53,6 @@ class Order:
 
     def evolve(self, **changes: Any) -> Order:
         return replace(self, **changes)
-
-    def body(self) -> dict[str, Any]:
-        return dict(json.loads(self.payload))
 
     def public(self) -> dict[str, Any]:
         """The order as GET /invoices/{order_id} and GET /ledger show it."""

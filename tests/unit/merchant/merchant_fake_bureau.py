@@ -7,6 +7,7 @@ CONTRACT §4 directly: ``blue_for(order_id)`` is what the bureau's ledger holds 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ class FakeBureau:
     def blue_for(self, order_id: str) -> list[dict[str, Any]]:
         return [i for i in self.invoices if i["external_id"] == order_id and not i.get("red_for")]
 
-    async def issue(self, payload: dict[str, Any], timeout_s: float) -> Outcome:
+    async def issue(self, body: dict[str, Any] | bytes, timeout_s: float) -> Outcome:
         self.calls["issue"] += 1
+        payload: dict[str, Any] = json.loads(body) if isinstance(body, bytes) else body
         await asyncio.sleep(self.latency_s)
         if self.explode():
             raise RuntimeError("injected bug")

@@ -208,3 +208,11 @@ def test_resilient_driver_survives_a_bug(tmp_path: Path) -> None:
         drain(c)
         assert c.get(f"/invoices/{o['order_id']}").json()["status"] == "issued"
         assert len(bureau.invoices) == 1
+
+
+def test_unknown_paths_answer_the_error_shape(tmp_path: Path) -> None:
+    with merchant(tmp_path, FakeBureau()) as c:
+        r = c.get("/nope")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
+        r = c.delete("/invoices")
+        assert r.status_code == 405 and r.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
