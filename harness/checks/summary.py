@@ -173,7 +173,7 @@ def build_summary(run: RunData) -> dict[str, Any]:
     }
     if run.malformed is not None:
         summary["malformed"] = run.malformed
-    malformed_responses = response_breakdown(load_ops, run.faults)
+    malformed_responses = response_breakdown(load_ops, run.faults, run.bureau_requests)
     if malformed_responses:
         summary["malformed_responses"] = malformed_responses
     gates = run.gates if run.gates else default_gates() + (MALFORMED_GATES if run.malformed is not None else [])

@@ -10,7 +10,11 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from harness.data.record import Target
 
 HELP = "fuzz a SUT's POST /invoices (or a bureau's POST /api/v1/invoices) with malformed input"
 EXAMPLE = ("invoice-chaos fuzz --target http://127.0.0.1:8080 --examples 300 --seed 7 --max-time 60 "
@@ -31,8 +35,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> list[str] | None:
-    from harness.errors import InputError
     from harness.data.malformed import family_names
+    from harness.errors import InputError
 
     parts = urlsplit(args.target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -42,7 +46,7 @@ def _check(args: argparse.Namespace) -> list[str] | None:
     if args.max_time <= 0 or args.timeout <= 0:
         raise InputError(f"--max-time {args.max_time} / --timeout {args.timeout}: give positive seconds")
     families = None if args.families is None else [f.strip() for f in args.families.split(",") if f.strip()]
-    target = "bureau" if args.bureau else "sut"
+    target: Target = "bureau" if args.bureau else "sut"
     try:
         if not family_names(target, families):
             raise InputError(f"--families {args.families!r}: none applies to a {target}")
@@ -70,7 +74,7 @@ async def _fuzz(args: argparse.Namespace, families: list[str] | None, out: Path)
     from harness.data.examples import draw_examples
     from harness.data.report import build_report, write_report
 
-    target = "bureau" if args.bureau else "sut"
+    target: Target = "bureau" if args.bureau else "sut"
     await _reachable(args.target)
     examples = await asyncio.to_thread(draw_examples, target, count=args.examples, seed_value=args.seed,
                                        families=families)

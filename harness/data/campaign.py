@@ -19,7 +19,7 @@ from harness.data.judge import Answer, Verdict, judge
 from harness.data.record import Malformed, Target
 from harness.data.sender import send
 from harness.data.shrink import shrink
-from harness.history import ERROR_TIMEOUT, Operation, Recorder, http_error, outcome_for_status
+from harness.history import ERROR_TIMEOUT, Operation, Outcome, Recorder, http_error, outcome_for_status
 
 
 @dataclass
@@ -128,6 +128,7 @@ def _operation(sent: Sent, invoke_at: float, complete_at: float) -> Operation:
     order_id = sent.op_id
     if isinstance(doc, dict) and isinstance(doc.get("order_id" if sent.example.target == "sut" else "external_id"), str):
         order_id = str(doc.get("order_id") or doc.get("external_id"))
+    outcome: Outcome
     if answer.status is None:
         outcome, error = "info", (ERROR_TIMEOUT if answer.error == "timeout" else answer.error)
     else:

@@ -41,7 +41,9 @@ def _wrong_check(draw: st.DrawFn) -> str:
 
 def check_characters(draw: st.DrawFn, target: Target, base: dict[str, Any]) -> Malformed:
     """An 18-character credit code whose GB 32100-2015 check character is wrong."""
-    paths: list[Path] = [("buyer", "tax_id")] + ([("seller", "tax_id")] if target == "bureau" else [])
+    paths: list[Path] = [("buyer", "tax_id")]
+    if target == "bureau":
+        paths.append(("seller", "tax_id"))
     path = draw(st.sampled_from(paths))
     value = _wrong_check(draw)
     return _make(target, "check_character", set_at(base, path, value), path, f"{path_str(path)} {value} has a wrong check character")

@@ -28,11 +28,30 @@ def _answer(op: Mapping[str, Any]) -> str:
     return "no_answer"
 
 
-def response_breakdown(ops: Sequence[Mapping[str, Any]], faults: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _broken(requests: Sequence[Mapping[str, Any]]) -> tuple[set[str], Counter[str]]:
+    """Orders that got at least one broken bureau answer, and GET lookups per order."""
+    hit: set[str] = set()
+    lookups: Counter[str] = Counter()
+    for req in requests:
+        oid = req.get("external_id")
+        if not isinstance(oid, str):
+            continue
+        if "malformed_response" in (req.get("faults") or []):
+            hit.add(oid)
+        if req.get("method") == "GET":
+            lookups[oid] += 1
+    return hit, lookups
+
+
+def response_breakdown(ops: Sequence[Mapping[str, Any]], faults: Sequence[Mapping[str, Any]],
+                       bureau_requests: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """Per ``malformed_response`` fault: the SUT's answers to orders invoked in its window.
 
     ``answers`` counts ``issued`` (201), ``pending`` (202), ``refused_4xx``, ``error_5xx`` and
-    ``no_answer``; ``statuses`` the exact statuses and transport errors."""
+    ``no_answer``; ``statuses`` the exact statuses and transport errors. From the bureau's
+    request log: ``broken`` — the orders among them that really got a broken bureau answer,
+    the SUT's answers to those, and how many lookups it made for them (resolving, not guessing)."""
+    hit, lookups = _broken(bureau_requests)
     out = []
     for f in faults:
         if f.get("kind") != "malformed_response" or not f.get("applied_at"):
@@ -48,5 +67,14 @@ def response_breakdown(ops: Sequence[Mapping[str, Any]], faults: Sequence[Mappin
             "probability": params.get("probability", 1), "operations": len(inside),
             "answers": {k: answers.get(k, 0) for k in ("issued", "pending", "refused_4xx", "error_5xx", "no_answer")},
             "statuses": dict(sorted(statuses.items())),
+            "broken": _broken_block([op for op in inside if op.get("order_id") in hit], lookups),
         })
     return out
+
+
+def _broken_block(hit_ops: Sequence[Mapping[str, Any]], lookups: Counter[str]) -> dict[str, Any]:
+    answers = Counter(_answer(op) for op in hit_ops)
+    orders = {str(op.get("order_id")) for op in hit_ops}
+    return {"operations": len(hit_ops),
+            "answers": {k: answers.get(k, 0) for k in ("issued", "pending", "refused_4xx", "error_5xx", "no_answer")},
+            "lookups": sum(lookups[o] for o in orders)}

@@ -69,7 +69,8 @@ def bureau(tmp_path: Path) -> Iterator[str]:
 
 
 def _report(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 def test_the_resilient_profile_passes_the_malformed_phase(tmp_path: Path) -> None:

@@ -65,12 +65,17 @@ def test_response_breakdown_counts_the_sut_answers_in_each_window() -> None:
     faults = [{"id": "trunc", "kind": "malformed_response", "params": {"mode": "truncated_json"},
                "applied_at": 10.0, "reverted_at": 20.0},
               {"id": "f2", "kind": "latency", "applied_at": 1.0, "reverted_at": 2.0}]
-    ops = [{"kind": "issue", "invoke_at": t, "http_status": s, "error": e} for t, s, e in
-           [(9.0, 201, None), (11.0, 201, None), (12.0, 202, None), (13.0, 500, "http_500"), (14.0, None, "timeout")]]
-    (row,) = response_breakdown(ops, faults)
+    ops = [{"kind": "issue", "order_id": f"o{i}", "invoke_at": t, "http_status": s, "error": e} for i, (t, s, e) in
+           enumerate([(9.0, 201, None), (11.0, 201, None), (12.0, 202, None), (13.0, 500, "http_500"), (14.0, None, "timeout")])]
+    requests = [{"method": "POST", "external_id": "o1", "faults": ["malformed_response"]},
+                {"method": "GET", "external_id": "o1", "faults": []},
+                {"method": "POST", "external_id": "o2", "faults": []}]
+    (row,) = response_breakdown(ops, faults, requests)
     assert row["id"] == "trunc" and row["mode"] == "truncated_json" and row["operations"] == 4
     assert row["answers"] == {"issued": 1, "pending": 1, "refused_4xx": 0, "error_5xx": 1, "no_answer": 1}
-    summary = build_summary(_run(None, [dict(o, order_id=f"o{i}", outcome="ok") for i, o in enumerate(ops)], faults))
+    assert row["broken"] == {"operations": 1, "lookups": 1,
+                             "answers": {"issued": 1, "pending": 0, "refused_4xx": 0, "error_5xx": 0, "no_answer": 0}}
+    summary = build_summary(_run(None, [dict(o, outcome="ok") for o in ops], faults))
     assert summary["malformed_responses"][0]["operations"] == 4
 
 
