@@ -122,8 +122,9 @@ def _check_mismatch(
     if row and row.get("total_with_tax") is not None:
         sut_number = str(row.get("invoice_number") or "")
         ref = next((b for b in blues if str(b.get("invoice_number")) == sut_number), blues[0])
-        if _dec(row.get("total_with_tax")) != _dec(ref.get("total_with_tax")):
-            audit.flag("mismatch", oid, f"the SUT's total_with_tax {row.get('total_with_tax')} differs from invoice {ref.get('invoice_number')}'s {ref.get('total_with_tax')}")
+        sut_total, inv_total = row.get("total_with_tax"), ref.get("total_with_tax")
+        if sut_total != inv_total and _dec(sut_total) != _dec(inv_total):
+            audit.flag("mismatch", oid, f"the SUT's total_with_tax {sut_total} differs from invoice {ref.get('invoice_number')}'s {inv_total}")
 
     for inv in blues:
         for diff in invoice_differences(order, inv):
@@ -137,7 +138,7 @@ def invoice_differences(order: Record, invoice: Record) -> list[str]:
     amount and tax the rules of CONTRACT §3 compute (ROUND_HALF_UP to cents per line).
     """
     diffs: list[str] = []
-    if not order:
+    if not order or _same_as_placed(order, invoice):
         return diffs
     if (order.get("kind") or "normal") != (invoice.get("kind") or "normal"):
         diffs.append(f"kind {invoice.get('kind')!r} but the order asked for {order.get('kind') or 'normal'!r}")
@@ -165,6 +166,41 @@ def invoice_differences(order: Record, invoice: Record) -> list[str]:
         if _dec(il.get("tax_amount")) != tax:
             diffs.append(f"lines[{i}].tax_amount {il.get('tax_amount')!r} but the order computes to {tax}")
     return diffs
+
+
+def _same_as_placed(order: Record, invoice: Record) -> bool:
+    """Fast path for the common case: every compared field is the very string the order had,
+    and the amounts are what the order computes to. Anything else takes the by-value route."""
+    if (order.get("kind") or "normal") != (invoice.get("kind") or "normal"):
+        return False
+    ob, ib = order.get("buyer") or {}, invoice.get("buyer") or {}
+    if (ob.get("name") or None) != (ib.get("name") or None) or (ob.get("tax_id") or None) != (ib.get("tax_id") or None):
+        return False
+    olines, ilines = order.get("lines") or [], invoice.get("lines") or []
+    if len(olines) != len(ilines):
+        return False
+    for ol, il in zip(olines, ilines):
+        if not isinstance(ol, dict) or not isinstance(il, dict):
+            return False
+        key = (ol.get("quantity"), ol.get("unit_price"), ol.get("tax_rate"))
+        if (ol.get("name") != il.get("name") or ol.get("tax_code") != il.get("tax_code")
+                or key != (il.get("quantity"), il.get("unit_price"), il.get("tax_rate"))):
+            return False
+        if not all(isinstance(x, (str, int, float)) for x in key):
+            return False
+        expected = _expected_strings(*key)
+        if expected is None or expected != (il.get("amount"), il.get("tax_amount")):
+            return False
+    return True
+
+
+@lru_cache(maxsize=1 << 16)
+def _expected_strings(qty: Any, price: Any, rate: Any) -> tuple[str, str] | None:
+    q, p, r = _dec(qty), _dec(price), _dec(rate)
+    if q is None or p is None or r is None:
+        return None
+    amount, tax = compute_line(q, p, r)
+    return str(amount), str(tax)
 
 
 def _dec(value: Any) -> Decimal | None:
