@@ -46,7 +46,7 @@ class MalformedPhase:
         self._recorder = Recorder(run_dir / "operations-malformed.jsonl")
         self.campaign = Campaign({t: urls[t] for t in config.targets}, id_prefix=f"mal-{run_id}",
                                  timeout_s=config.timeout_s, recorder=self._recorder)
-        self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=MAX_IN_FLIGHT))
+        self._client: httpx.AsyncClient | None = None  # opened by start()
         self._task: asyncio.Task[None] | None = None
         self._reported = False
         self._stopped = False
@@ -63,6 +63,7 @@ class MalformedPhase:
         return mixed[:total]
 
     async def start(self, load_start_at: float) -> None:
+        self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=MAX_IN_FLIGHT))
         examples = await asyncio.to_thread(self.examples)
         self._task = asyncio.create_task(self._send_all(examples, load_start_at + self.config.start_s),
                                          name="malformed")
@@ -73,6 +74,7 @@ class MalformedPhase:
 
         async def one(example: Malformed) -> None:
             async with gate:
+                assert self._client is not None
                 await self.campaign.send_one(self._client, example)
 
         for i, example in enumerate(examples):
@@ -89,7 +91,7 @@ class MalformedPhase:
         """Stop sending, then against the quiet system confirm and shrink every finding and
         write ``malformed.json`` / ``malformed.md``; returns the report."""
         await self._cancel()
-        if self.config.shrink_budget_s > 0:
+        if self.config.shrink_budget_s > 0 and self._client is not None:
             await self.campaign.confirm_and_shrink(self._client, max_findings=self.config.max_findings,
                                                    budget_s=self.config.shrink_budget_s)
         return self._write()
@@ -118,7 +120,8 @@ class MalformedPhase:
             except OSError as exc:  # pragma: no cover - a full disk must not hide the run's own error
                 log.warning("could not write the malformed report: %s", exc)
         self._recorder.close()
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def phase_for_run(scenario: Any, services: Any, run_dir: Path, run_id: str) -> MalformedPhase:

@@ -93,3 +93,18 @@ def test_fuzz_exit_codes_for_bad_input_and_an_unreachable_target(tmp_path: Path,
     port = _free_port()
     assert main(["fuzz", "--target", f"http://127.0.0.1:{port}", "--out", str(tmp_path)]) == 3
     assert "unreachable" in capsys.readouterr().err
+
+
+def test_the_phase_batch_is_bounded_seeded_and_covers_both_targets(tmp_path: Path) -> None:
+    from harness.data.phase import MalformedPhase
+
+    def batch(seed: int) -> list[bytes]:
+        config = MalformedConfig(rate_per_s=5, duration_s=4, targets=("sut", "bureau"), max_examples=16)
+        phase = MalformedPhase(config, urls={"sut": "http://127.0.0.1:9", "bureau": "http://127.0.0.1:9"},
+                               run_dir=tmp_path, seed=seed, run_id="r1", load_duration_s=10,
+                               seller=("91110108551385082Q", "北京示例科技有限公司"), rates=("0.13", "0.06", "0"))
+        examples = phase.examples()
+        assert len(examples) == 16 and {e.target for e in examples} == {"sut", "bureau"}
+        return [e.body() for e in examples]
+
+    assert batch(4) == batch(4) != batch(5)
