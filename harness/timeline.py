@@ -71,16 +71,18 @@ class Timeline:
         w = self.windows[spec.id]
         await asyncio.sleep(max(0.0, self._load_start_at + spec.start_s - time.time()))
         injector = injector_for(spec.family)
+        # Active from before apply() starts: a kill in progress must not look like a crash.
+        self.active.add(spec.id)
         try:
             revert = await injector.apply(spec, self.ctx)
         except FaultError as exc:
+            self.active.discard(spec.id)
             w["error"] = str(exc)
             self.errors.append(f"fault {spec.id}: {exc}")
             self._write(w)
             return
         w["applied_at"] = time.time()
         w["start_s"] = round(w["applied_at"] - self._load_start_at, 3)
-        self.active.add(spec.id)
         self._write(w)
         log.info("fault %s applied: %s/%s on %s", spec.id, spec.family, spec.kind, spec.target)
         try:
