@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
 MAX_SEQUENCE = 10**15 - 1
-REGION_RE = re.compile(r"\d{2}")
-CHANNEL_RE = re.compile(r"\d")
+REGION_RE = re.compile(r"[0-9]{2}")
+CHANNEL_RE = re.compile(r"[0-9]")
 
 
 def invoice_number(seq: int, issued_at: datetime, region: str, channel: str) -> str:

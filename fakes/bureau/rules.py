@@ -68,10 +68,10 @@ def buyer_tax_id_problem(value: str) -> tuple[str, str] | None:
 
 DEFAULT_RATES: tuple[str, ...] = ("0.13", "0.09", "0.06", "0.05", "0.03", "0.01", "0")
 CENT = Decimal("0.01")
-MONEY_RE = re.compile(r"-?\d{1,15}\.\d{2}")
-DECIMAL_RE = re.compile(r"-?\d{1,15}(\.\d{1,8})?")
-RATE_RE = re.compile(r"\d{1,3}(\.\d{1,8})?")
-TAX_CODE_RE = re.compile(r"\d{19}")
+MONEY_RE = re.compile(r"-?[0-9]{1,15}\.[0-9]{2}")
+DECIMAL_RE = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,8})?")
+RATE_RE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,8})?")
+TAX_CODE_RE = re.compile(r"[0-9]{19}")
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # exactly Unicode category Cc
 

@@ -99,8 +99,6 @@ def test_valid_orders_pass_the_sut_contract_checks(order: dict[str, Any]) -> Non
     assert Decimal(invoice.total_with_tax) >= 0
 
 
-@pytest.mark.xfail(strict=False, reason="known gap: the bureau's rules use \\d, which matches full-width digits "
-                                        "(reported with issue 8; see docs/malformed.md)")
 def test_the_bureau_rejects_full_width_digits(bureau: TestClient) -> None:
     @CI
     @given(malformed_examples(target="bureau", families=["fullwidth_digits"]))
