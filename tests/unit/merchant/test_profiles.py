@@ -216,3 +216,16 @@ def test_unknown_paths_answer_the_error_shape(tmp_path: Path) -> None:
         assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
         r = c.delete("/invoices")
         assert r.status_code == 405 and r.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_resilient_answers_at_once_while_the_breaker_is_open(tmp_path: Path) -> None:
+    bureau = FakeBureau(down=always, lookups_fail=always)
+    tuning = Tuning(confirm_wait_s=0.5, backoff=Backoff(0.005, 0.02), attempt_timeout=AttemptTimeout(0.5, cap_s=1.0))
+    with merchant(tmp_path, bureau, tuning=tuning) as c:
+        placed = orders(8)
+        for o in placed[:3]:
+            assert c.post("/invoices", json=o).status_code == 202
+        assert c.get("/stats").json()["breaker"] != "closed"
+        started = time.monotonic()
+        assert c.post("/invoices", json=placed[3]).status_code == 202
+        assert time.monotonic() - started < 0.4
