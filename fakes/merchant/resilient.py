@@ -168,27 +168,28 @@ class Resilient:
             if not await self._breaker_gate():
                 continue
             timeout = self.tuning.attempt_timeout(attempt)
-            async with self._slots:
-                if uncertain or refusal is not None:
+            if uncertain or refusal is not None:
+                async with self._slots:  # slots bound calls in flight; never held while sleeping
                     lookup = await self.bureau.find(order_id, timeout)
-                    self.counters[f"find:{'failed' if lookup.invoices is None else 'ok'}"] += 1
-                    if lookup.invoices is None:
-                        self.breaker.failure()
-                        await self._pause(attempt, lookup.retry_after)
-                        attempt += 1
-                        continue
-                    self.breaker.success()
-                    found = self._blue(order_id, lookup.invoices)
-                    if found is not None:
-                        self.store.record(order.evolve(status="issued", invoice_number=found, error=None))
-                        return
-                    if refusal is not None:
-                        self.store.record(order.evolve(status="failed", error=describe(refusal)))
-                        return
-                    uncertain = False
+                self.counters[f"find:{'failed' if lookup.invoices is None else 'ok'}"] += 1
+                if lookup.invoices is None:
+                    self.breaker.failure()
+                    await self._pause(attempt, lookup.retry_after)
+                    attempt += 1
+                    continue
+                self.breaker.success()
+                found = self._blue(order_id, lookup.invoices)
+                if found is not None:
+                    self.store.record(order.evolve(status="issued", invoice_number=found, error=None))
+                    return
+                if refusal is not None:
+                    self.store.record(order.evolve(status="failed", error=describe(refusal)))
+                    return
+                uncertain = False
+            async with self._slots:
                 # The stored payload already carries request_id = order_id: send it as stored.
                 outcome = await self.bureau.issue(order.payload.encode(), timeout)
-                self.counters[f"issue:{outcome.kind}"] += 1
+            self.counters[f"issue:{outcome.kind}"] += 1
             if outcome.kind == "issued":
                 self.breaker.success()
                 self.store.record(order.evolve(status="issued", invoice_number=outcome.invoice_number, error=None))
@@ -219,7 +220,7 @@ class Resilient:
             async with self._slots:
                 outcome = await self.bureau.red_letter(order.invoice_number, reversal_request_id(order_id),
                                                        order.reverse_reason, self.tuning.attempt_timeout(attempt))
-                self.counters[f"red_letter:{outcome.kind}"] += 1
+            self.counters[f"red_letter:{outcome.kind}"] += 1
             if outcome.kind in ("issued", "duplicate"):
                 # 201, a replay, 409 ALREADY_REVERSED or a known request_id: the red invoice exists.
                 self.breaker.success()
