@@ -89,9 +89,9 @@ def create_app(settings: Settings, bureau: Bureau | None = None) -> Starlette:
 
     async def post_invoice(request: Request) -> Response:
         try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            return _json(400, error_body("MALFORMED_REQUEST", "the body must be a JSON object"))
+            body = parse_json(await request.body())
+        except ValueError as exc:
+            return _json(400, error_body("MALFORMED_REQUEST", f"the body must be a JSON object in UTF-8: {exc}"))
         try:
             invoice = build_invoice(body, settings.seller)
         except OrderRejected as exc:
@@ -115,9 +115,9 @@ def create_app(settings: Settings, bureau: Bureau | None = None) -> Starlette:
         if "reverse" not in p.capabilities:
             return _json(404, error_body("NOT_SUPPORTED", f"profile {p.name} does not reverse invoices"))
         try:
-            body = json.loads(await request.body() or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return _json(400, error_body("MALFORMED_REQUEST", "the body must be a JSON object"))
+            body = parse_json(await request.body() or b"{}")
+        except ValueError as exc:
+            return _json(400, error_body("MALFORMED_REQUEST", f"the body must be a JSON object in UTF-8: {exc}"))
         reason = body.get("reason", "01") if isinstance(body, dict) else None
         if reason not in REVERSAL_REASONS or not ORDER_ID_RE.fullmatch(order_id):
             detail = {"field": "reason", "code": "ENUM", "message": f"reason {reason!r} must be one of 01 02 03 04"}
@@ -154,6 +154,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = int(getattr(exc, "status_code", 500))
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "ERROR")
     return _json(status, error_body(code, f"{request.method} {request.url.path}: {getattr(exc, 'detail', '')}"))
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON from the wire, which is UTF-8 (RFC 8259 §8.1): ``json.loads`` on bytes would also
+    accept UTF-16 and UTF-32. Nesting too deep to parse is malformed input, not a crash."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ValueError("not valid UTF-8") from None
 
 
 def _json(status: int, body: Any) -> Response:

@@ -60,9 +60,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("not_json", bodies.not_json),
     Family("not_utf8", bodies.not_utf8),
     Family("oversized_body", bodies.oversized_bodies, _BUREAU),
-    Family("fullwidth_digits", families.fullwidth_digits, default=False),
-    Family("utf16_body", bodies.utf16_bodies, default=False),
-    Family("nesting_bomb", bodies.nesting_bombs, default=False),
+    Family("fullwidth_digits", families.fullwidth_digits),
+    Family("utf16_body", bodies.utf16_bodies),
+    Family("nesting_bomb", bodies.nesting_bombs),
 )}
 DEFAULT_FAMILIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.default)
 
