@@ -14,12 +14,14 @@ that acted on it.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from fakes.bureau.errors import code_for_status, dumps, error_bytes
 from fakes.bureau.faults.board import FaultBoard
-from fakes.bureau.faults.hooks import ACTING
+from fakes.bureau.faults.hooks import ACTING, note_ids
 from fakes.bureau.faults.specs import Fault
 from fakes.bureau.requestlog import RequestLog
 
@@ -75,6 +77,7 @@ class FaultMiddleware:
             answer = self._refusal(scope, fault)
             if answer is not None:
                 kinds.append(fault.kind)
+                await _note_ids_of_refused(scope, receive)
                 await _respond(send, *answer)
                 return
         ghost = next((f for f in acting if f.kind == "ghost_commit"), None)
@@ -114,6 +117,37 @@ class FaultMiddleware:
             normal = 201 if scope["method"] == "POST" else 200
             return _malform(fault, normal, _json_headers(), dumps({"status": "ok"}))
         return None
+
+
+_ID_BODY_LIMIT = 1 << 20  # ids sit at the top of an invoice; a huge body is not worth reading whole
+
+
+async def _note_ids_of_refused(scope: Scope, receive: Receive) -> None:
+    """A refused request never reaches the handler that tells the request log its ids
+    (CONTRACT §2: from the body or the query, when present): read them here, best effort."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    ids = {key: (query.get(key) or [None])[0] for key in ("request_id", "external_id")}
+    if scope["method"] == "POST":
+        chunks: list[bytes] = []
+        size = 0
+        while size <= _ID_BODY_LIMIT:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if not message.get("more_body"):
+                break
+        try:
+            body = json.loads(b"".join(chunks).decode("utf-8"))
+        except (ValueError, RecursionError):
+            body = None
+        if isinstance(body, dict):
+            for key in ids:
+                if isinstance(body.get(key), str):
+                    ids[key] = body[key]
+    note_ids(scope, ids["request_id"], ids["external_id"])
 
 
 def _json_headers(retry_after: int | None = None) -> list[tuple[bytes, bytes]]:

@@ -176,6 +176,19 @@ def test_request_log_has_the_contract_keys(client: TestClient) -> None:
     assert post["at"].endswith("+00:00")
 
 
+@pytest.mark.parametrize("fault", [{"kind": "error", "status": 503}, {"kind": "maintenance"},
+                                   {"kind": "rate_limit"}, {"kind": "false_duplicate"}])
+def test_refused_requests_are_logged_with_their_ids(client: TestClient, fault: dict[str, Any]) -> None:
+    put_faults(client, [fault])
+    issue(client)
+    client.get(ISSUE, params={"external_id": "ORDER-000123"})
+    post, *rest = requests_log(client)
+    assert (post["request_id"], post["external_id"]) == ("M1-000001", "ORDER-000123")
+    assert post["faults"] == [fault["kind"]] and post["status"] >= 400
+    if fault["kind"] != "false_duplicate":  # it refuses POSTs only
+        assert rest[0]["external_id"] == "ORDER-000123"
+
+
 def test_ledger_lines_have_committed_at(client: TestClient) -> None:
     issue(client)
     (line,) = ledger(client)
