@@ -125,11 +125,17 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     interrupted = False
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
+    # SIGTERM, and SIGINT even when inherited as ignored (a run started in the background by a
+    # script): both end the run the way Ctrl-C does, with cleanup and what was collected.
+    handled = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        handled.append(signal.SIGINT)
     if task is not None:
-        try:
-            loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        except (NotImplementedError, RuntimeError):
-            pass
+        for sig in handled:
+            try:
+                loop.add_signal_handler(sig, task.cancel)
+            except (NotImplementedError, RuntimeError):
+                pass
 
     stack = AsyncExitStack()
     backend = _make_backend(opts.backend, run_dir, run_id)
@@ -216,10 +222,11 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
             meta["interrupted"] = interrupted
             _write_json(run_dir / "run.json", meta)
             await asyncio.shield(stack.aclose())
-            try:
-                loop.remove_signal_handler(signal.SIGTERM)
-            except (NotImplementedError, RuntimeError):
-                pass
+            for sig in handled:
+                try:
+                    loop.remove_signal_handler(sig)
+                except (NotImplementedError, RuntimeError):
+                    pass
     result.notes = notes
     if interrupted:
         result.exit_code = 130
