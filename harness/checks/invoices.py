@@ -8,7 +8,7 @@ truth) and the SUT's final ledger, and never touch a live system. Each anomaly l
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
@@ -37,6 +37,9 @@ class InvoiceAudit:
         for kind in ANOMALY_KINDS:
             self.anomalies[kind].sort()
         return self
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def is_blue(invoice: Record) -> bool:
@@ -72,7 +75,7 @@ def audit_invoices(
 
     blue_by_order: dict[str, list[Record]] = defaultdict(list)
     for inv in bureau_ledger:
-        if (inv.get("seller") or {}).get("tax_id") != seller_tax_id or not is_blue(inv):
+        if inv.get("red_for") or (inv.get("seller") or {}).get("tax_id") != seller_tax_id:  # blue only
             continue
         ext = inv.get("external_id")
         if ext in placed:
@@ -98,7 +101,7 @@ def audit_invoices(
             why = "has no record of it" if row is None else "says failed"
             audit.flag("phantom", oid, f"the bureau issued {blues[0].get('invoice_number')} but the SUT's ledger {why}")
         if blues:
-            _check_mismatch(audit, oid, placed[oid], blues, confirmed.get(oid, set()), row)
+            _check_mismatch(audit, oid, placed[oid], blues, confirmed.get(oid, _NONE), row)
         if sut_status == "pending":
             audit.flag("stuck", oid, "still pending in the SUT's ledger when the drain period ended")
     return audit.sorted()
@@ -109,7 +112,7 @@ def _check_mismatch(
     oid: str,
     order: Record,
     blues: list[Record],
-    confirmed: set[str],
+    confirmed: Set[str],
     row: Record | None,
 ) -> None:
     numbers = {str(b.get("invoice_number")) for b in blues}
