@@ -92,7 +92,7 @@ class Stack:
     proxy_name: str
     proxy_listen: str
     sut_capabilities: list[str] = field(default_factory=list)
-    proxy_info: dict[str, str] = field(default_factory=lambda: {"kind": "embedded"})
+    proxy_info: dict[str, str] = field(default_factory=lambda: {"kind": "embedded"})  # which proxy ran
 
     @property
     def bureau_admin_url(self) -> str:
@@ -173,8 +173,13 @@ async def start_stack(
         await sut_svc.wait_healthy()
         sut_url = sut_svc.url
     caps = await _capabilities(sut_url)
+    if proxy is not None:
+        proxy_info = {"kind": "embedded", "url": toxiproxy_url}
+    else:  # a server the user named: report what it says it is
+        version = await asyncio.to_thread(adapter.version)
+        proxy_info = {"kind": "toxiproxy-url", "url": toxiproxy_url, "version": version}
     return Stack(bureau=bureau, proxy=proxy, sut=sut_svc, sut_url=sut_url, toxiproxy_url=toxiproxy_url,
-                 proxy_name=proxy_name, proxy_listen=bound, sut_capabilities=caps)
+                 proxy_name=proxy_name, proxy_listen=bound, sut_capabilities=caps, proxy_info=proxy_info)
 
 
 async def _start_docker(backend: Any, scenario: Scenario, sut: SutChoice, run_id: str, toxiproxy_image: str,

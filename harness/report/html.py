@@ -146,6 +146,9 @@ def _run_rows(run: dict[str, Any], run_dir: Path) -> list[tuple[str, str]]:
     for k in ("run_id", "scenario", "seed", "backend", "sut", "interrupted", "versions"):
         if k in run:
             rows.append((k, _cell(run[k])))
+    proxy = (run.get("services") or {}).get("proxy")
+    if isinstance(proxy, dict):  # which fault proxy ran: the embedded one or a real Toxiproxy
+        rows.append(("fault proxy", _cell(proxy)))
     return rows
 
 

@@ -62,3 +62,33 @@ def test_repeat_runs_into_one_folder_with_derived_seeds(tmp_path: Path):
     seeds = [json.loads((out / f"repeat-{i}" / "summary.json").read_text())["seed"] for i in (1, 2)]
     assert seeds == [40, 41]
     assert proc.stdout.strip().splitlines()[-1] == str(out)
+
+
+def test_toxiproxy_url_uses_that_server_and_says_so(tmp_path: Path):
+    """A Toxiproxy server given by URL (here our own, started apart) carries the network faults."""
+    import subprocess
+    import sys
+
+    from harness.net import free_port, wait_http_ok
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "harness.cli", "proxy", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_http_ok(f"http://127.0.0.1:{port}/version", 30)
+        scenario = tmp_path / "tiny.yaml"
+        scenario.write_text("name: tiny\nseed: 2\nload:\n  shape: {type: steady, target: 5, duration_s: 4}\n"
+                            "faults:\n  - {family: network, kind: down, start_s: 1, duration_s: 1}\ndrain_s: 10\n")
+        out = tmp_path / "r"
+        proc = cli("run", str(scenario), "--toxiproxy-url", f"http://127.0.0.1:{port}", "--out", str(out))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        proxy = json.loads((out / "run.json").read_text())["services"]["proxy"]
+        assert proxy == {"kind": "toxiproxy-url", "url": f"http://127.0.0.1:{port}", "version": "2.12.0"}
+        assert "fault proxy" in (out / "report.html").read_text()
+        # the run removed its proxy entry from a server it does not own
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/proxies") as resp:
+            assert json.loads(resp.read()) == {}
+    finally:
+        server.terminate()
+        server.wait(10)
