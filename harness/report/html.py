@@ -13,6 +13,7 @@ import pandas as pd
 
 from harness.report import story
 from harness.report.facts import Facts
+from harness.report.findings import MalformedFindings
 
 MAX_EVIDENCE_ORDERS = 50
 MAX_EVIDENCE_PER_KIND = 8
@@ -155,7 +156,8 @@ def _run_rows(run: dict[str, Any], run_dir: Path) -> list[tuple[str, str]]:
 def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
                 run: dict[str, Any], run_dir: Path,
                 malformed: list[dict[str, Any]] | None = None,
-                what_went_wrong: list[str] | None = None) -> str:
+                what_went_wrong: list[str] | None = None,
+                findings: MalformedFindings | None = None) -> str:
     start = run.get("load_start_at")
     load_start = float(start) if isinstance(start, (int, float)) else None
     started = (datetime.fromtimestamp(load_start, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -178,7 +180,7 @@ def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
         hidden_count=len({o for ids in hidden.values() for o in ids}),
         img={k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
         details=[(k, alt) for k, alt in DETAIL_PLOTS if k in images],
-        error_table=_error_table(ops), malformed=malformed or [],
+        error_table=_error_table(ops), malformed=malformed or [], findings=findings,
         what=what_went_wrong or [], availability=_availability(facts.availability), run_rows=_run_rows(run, run_dir),
         run_id=run.get("run_id", run_dir.name), started=started, run_dir=str(run_dir),
     )

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from harness.report import attribution, frames, plots
 from harness.report.facts import Facts, build_facts
+from harness.report.findings import load_findings
+from harness.report.findings import markdown as findings_markdown
 from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
@@ -63,11 +65,15 @@ def render(run_dir: Path) -> Path:
     for name, png in images.items():
         (plot_dir / f"{name}.png").write_bytes(png)
     what = [attribution.line(k) for k in kinds]
-    (run_dir / "report.md").write_text(render_markdown(facts, what), encoding="utf-8")
+    found = load_findings(run_dir)
+    md = render_markdown(facts, what)
+    if found is not None:
+        md = md.rstrip("\n") + "\n" + "\n".join(findings_markdown(found)) + "\n"
+    (run_dir / "report.md").write_text(md, encoding="utf-8")
     explained = {k.kind: attribution.line(k) for k in kinds}
     (run_dir / "junit.xml").write_text(render_junit(facts, explained), encoding="utf-8")
     html_path = run_dir / "report.html"
     html_path.write_text(render_html(facts, images, data.load_ops, data.run, run_dir,
-                                     frames.malformed(data).to_dict("records"), what),
+                                     frames.malformed(data).to_dict("records"), what, found),
                          encoding="utf-8")
     return html_path
