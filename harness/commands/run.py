@@ -80,7 +80,7 @@ def _repeat(opts: RunOptions, n: int) -> int:
         codes.append(code)
         if code in (2, 3, 130):
             return code
-    print(base)
+    print(base.resolve())
     return max(codes)
 
 
@@ -98,5 +98,5 @@ def _one(opts: RunOptions) -> int:
         print(f"anomalies: {anomalies}", file=sys.stderr)
         if failed:
             print(f"failed gates: {', '.join(failed)}", file=sys.stderr)
-    print(result.report if result.report else result.run_dir)
+    print((result.report or result.run_dir).resolve())
     return result.exit_code
