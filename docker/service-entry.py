@@ -7,12 +7,9 @@ Exit codes and messages as ``invoice-chaos`` (CONTRACT §4).
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 
-from harness.cli import COMMANDS
-from harness.errors import ChaosError
+from harness.cli import main as cli_main
 
 SERVICES = ("bureau", "merchant", "proxy")
 
@@ -21,18 +18,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in SERVICES:
         print(f"usage: {' | '.join(SERVICES)} [options]  (--help for each)", file=sys.stderr)
         return 2
-    name = argv[0]
-    module = importlib.import_module(COMMANDS[name])
-    parser = argparse.ArgumentParser(prog=f"invoice-chaos {name}", description=module.HELP)
-    module.configure(parser)
-    args = parser.parse_args(argv[1:])
-    try:
-        return int(module.run(args) or 0)
-    except ChaosError as exc:
-        print(f"invoice-chaos {name}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
+    return cli_main(argv)  # builds only that command's parser
 
 
 if __name__ == "__main__":

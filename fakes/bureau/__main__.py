@@ -1,29 +1,14 @@
-"""``python -m fakes.bureau``: the bureau alone, same options as ``invoice-chaos bureau``.
+"""``python -m fakes.bureau``: the bureau alone, exactly ``invoice-chaos bureau``.
 
-Used by tests and containers so the bureau starts without importing the rest of the harness.
+The CLI imports only the chosen command's module, so this starts without the rest of the
+harness (tests and containers use it).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from fakes.bureau import cli
-from harness.errors import ChaosError
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fakes.bureau", description=cli.HELP)
-    cli.configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        return cli.run(args)
-    except ChaosError as exc:
-        print(f"bureau: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-
+from harness.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["bureau", *sys.argv[1:]]))
