@@ -28,6 +28,7 @@ import yaml
 
 from harness import __version__
 from harness.backends.local import LocalBackend
+from harness.checks.honesty import compromised_reasons
 from harness.checks.summary import RunData, build_summary
 from harness.collect import collect_bureau, collect_sut, read_operations, write_history
 from harness.data.report import summary_block
@@ -312,8 +313,8 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
     reasons = list(notes) + problems
     if interrupted:
         reasons.append("the run was interrupted before it finished")
-    reasons += _honesty(scenario, ops, prober, start, end)
-    reasons += _load_lag(scenario, meta.get("load_summary") or {})
+    reasons += compromised_reasons(scenario.scaled_load(), ops, prober.records if prober else [],
+                                   meta.get("load_summary") or {})
     data = RunData(
         scenario=scenario.name or "scenario", seed=scenario.seed, seller_tax_id=scenario.services.seller.tax_id,
         load_start_at=start, load_end_at=end, drain_end_at=drain_end, operations=ops,
@@ -328,36 +329,6 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
     _write_json(run_dir / "summary.json", summary)
     write_metrics(run_dir, summary)  # metrics.prom: the same figures for dashboards
     return summary
-
-
-def _honesty(scenario: Scenario, ops: list[dict[str, Any]], prober: Prober | None, start: float, end: float) -> list[str]:
-    """Reasons the figures cannot be trusted: the load fell behind its shape, or the machine saturated."""
-    from harness.load.shapes import cumulative, total_duration
-
-    reasons = []
-    load = scenario.scaled_load()
-    if load.model == "open":
-        expected = cumulative(load.shape, total_duration(load.shape))
-        sent = sum(1 for op in ops if op.get("kind", "issue") == "issue")
-        if expected >= 10 and sent < 0.9 * expected:
-            reasons.append(f"the load fell behind its shape: {sent} orders sent of {expected:.0f} declared ({sent / expected:.0%})")
-    if prober and prober.records:
-        cpu = sorted(r["machine_cpu"] for r in prober.records if r.get("machine_cpu") is not None)
-        if cpu and cpu[len(cpu) // 2] >= 95.0:
-            reasons.append(f"the machine was saturated: median CPU {cpu[len(cpu) // 2]:.0f}% during the run")
-    return reasons
-
-
-def _load_lag(scenario: Scenario, load_summary: dict[str, Any]) -> list[str]:
-    """The open model fell behind its schedule for more than 10% of the load's seconds."""
-    from harness.load.shapes import total_duration
-
-    lag_s = load_summary.get("open_model_lag_s") or 0
-    duration = total_duration(scenario.scaled_load().shape)
-    if duration > 0 and lag_s / duration > 0.10:
-        return [f"the open-model load lagged behind its schedule for {lag_s} of {duration:.0f} s "
-                f"(worst {load_summary.get('max_lag_s', 0):.1f} s late): arrival rates were lower than declared"]
-    return []
 
 
 def _render(run_dir: Path, notes: list[str]) -> Path | None:
