@@ -8,6 +8,7 @@ it becomes a ``FaultError`` quoting the bureau's details.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,11 +64,14 @@ class BureauInjector:
 
 # The admin API replaces the whole list, so a read-modify-write must not interleave with
 # another window opening or closing at the same instant: one lock per bureau.
-_LOCKS: dict[str, asyncio.Lock] = {}
+# Per event loop: `suite` and `run --repeat` run one loop per run in one process, an asyncio
+# lock belongs to the loop it was first used in, and a later run may get the same port back.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
 
 
 async def _edit(url: str, spec: FaultSpec, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
-    lock = _LOCKS.setdefault(url, asyncio.Lock())
+    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.setdefault(url, asyncio.Lock())
     async with lock, httpx.AsyncClient(base_url=url, timeout=5.0) as client:
         await _put(client, change(await _get(client)), spec)
 

@@ -61,3 +61,24 @@ def test_concurrent_apply_and_revert_keep_every_fault():
     finally:
         server.shutdown()
     assert sorted(f["id"] for f in SlowAdmin.faults) == ["b", "c"]
+
+
+def test_a_later_event_loop_gets_its_own_lock():
+    """`suite` runs one loop per scenario; a bureau port seen before must not reuse a lock bound
+    to a finished loop (it would raise as soon as two windows contend for it)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowAdmin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ctx = Ctx(f"http://127.0.0.1:{server.server_address[1]}")
+    inj = BureauInjector()
+
+    async def contend(tag):
+        await asyncio.gather(*(inj.apply(FaultSpec(f"{tag}{i}", "bureau", "error", "bureau", 0, 1, {"status": 503}), ctx)
+                               for i in range(3)))
+
+    try:
+        SlowAdmin.faults = []
+        asyncio.run(contend("a"))
+        asyncio.run(contend("b"))  # a new loop, the same bureau URL
+    finally:
+        server.shutdown()
+    assert sorted(f["id"] for f in SlowAdmin.faults) == ["a0", "a1", "a2", "b0", "b1", "b2"]
