@@ -16,7 +16,15 @@ from typing import Any
 
 from fakes.bureau.rules import compute_line
 
-ANOMALY_KINDS = ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")
+ANOMALY_KINDS = ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected", "dropped")
+
+# Bureau faults that answer in the bureau's place: a refusal they produce says nothing about
+# the order (CONTRACT §5.7 ``dropped``). ``policy_change`` is absent on purpose: under it the
+# bureau really judges the order by a new policy.
+INJECTED_ANSWERS = frozenset({
+    "error", "ghost_commit", "rate_limit", "maintenance", "malformed_response", "false_duplicate",
+    "auth_expired", "quota_exhausted", "upload_reject", "upload_stuck",
+})
 
 Record = Mapping[str, Any]
 
@@ -46,42 +54,68 @@ def is_blue(invoice: Record) -> bool:
     return not invoice.get("red_for")
 
 
+def refused_orders(bureau_requests: Iterable[Record]) -> set[str]:
+    """Orders the bureau itself refused as invalid (CONTRACT §5.7), from its request log: a 422
+    ``VALIDATION_FAILED`` on the synchronous channel, or an upload result ``02`` whose detail is
+    ``VALIDATION_FAILED`` on the asynchronous one, with no fault answering in its place."""
+    refused: set[str] = set()
+    for req in bureau_requests:
+        ext = req.get("external_id")
+        if not ext or INJECTED_ANSWERS.intersection(req.get("faults") or ()):
+            continue
+        if req.get("result_code") is not None:
+            if req.get("result_code") == "02" and req.get("detail_code") == "VALIDATION_FAILED":
+                refused.add(str(ext))
+        elif req.get("status") == 422 and req.get("error_code") in (None, "VALIDATION_FAILED"):
+            refused.add(str(ext))
+    return refused
+
+
 def audit_invoices(
     operations: Iterable[Record],
     bureau_ledger: Iterable[Record],
     sut_ledger: Iterable[Record],
     seller_tax_id: str,
+    bureau_requests: Iterable[Record] = (),
 ) -> InvoiceAudit:
-    """Compute every anomaly list of CONTRACT §4.
+    """Compute every anomaly list of CONTRACT §4 and §5.7.
 
     ``operations``: the load's operation records (``harness.history.Operation`` as dicts) of
     kind ``issue``; the orders they carry are the orders placed as valid. ``bureau_ledger``: every
     invoice the bureau committed. ``sut_ledger``: the SUT's final ``/ledger`` rows, read after the
-    drain period ended.
+    drain period ended. ``bureau_requests``: the bureau's request log, which tells a refusal of
+    the order itself (a legitimate ``failed``) from an outage the SUT gave up on (``dropped``).
     """
     audit = InvoiceAudit()
     placed: dict[str, Record] = {}           # order_id -> the order as first placed
     confirmed: dict[str, set[str]] = defaultdict(set)  # order_id -> numbers answered in a 201
     answered_201: set[str] = set()
+    answered_202: set[str] = set()
     for op in operations:
         if op.get("kind", "issue") != "issue":
             continue
         oid = op["order_id"]
         placed.setdefault(oid, op.get("order") or {})
-        if op.get("http_status") == 201:
+        status = op.get("http_status")
+        if status == 201:
             answered_201.add(oid)
             if op.get("invoice_number"):
                 confirmed[oid].add(str(op["invoice_number"]))
+        elif status == 202:
+            answered_202.add(oid)
 
     blue_by_order: dict[str, list[Record]] = defaultdict(list)
+    owner: dict[str, str] = {}               # invoice number -> the external_id it was issued for
     for inv in bureau_ledger:
         if inv.get("red_for") or (inv.get("seller") or {}).get("tax_id") != seller_tax_id:  # blue only
             continue
         ext = inv.get("external_id")
+        owner[str(inv.get("invoice_number"))] = str(ext)
         if ext in placed:
             blue_by_order[ext].append(inv)
         else:
             audit.flag("unexpected", str(ext), f"bureau invoice {inv.get('invoice_number')} has external_id {ext!r}, not an order the harness placed as valid")
+    refused = refused_orders(bureau_requests)
 
     sut_rows: dict[str, Record] = {}
     for row in sut_ledger:
@@ -101,10 +135,37 @@ def audit_invoices(
             why = "has no record of it" if row is None else "says failed"
             audit.flag("phantom", oid, f"the bureau issued {blues[0].get('invoice_number')} but the SUT's ledger {why}")
         if blues:
-            _check_mismatch(audit, oid, placed[oid], blues, confirmed.get(oid, _NONE), row)
+            _check_mismatch(audit, oid, placed[oid], blues, confirmed.get(oid, _NONE), row, owner)
+        else:
+            _check_reused_numbers(audit, oid, confirmed.get(oid, _NONE), row, owner)
+            if row is None and oid in answered_202:
+                audit.flag("dropped", oid, "the SUT answered 202 (it owned the order), but its final ledger has no "
+                                           "record of it and the bureau has no invoice for it")
+            elif sut_status == "failed" and oid not in refused:
+                audit.flag("dropped", oid, "the SUT's ledger says failed and the bureau has no invoice for it, yet the "
+                                           "bureau never refused the order itself (no VALIDATION_FAILED in its "
+                                           "request log): the SUT gave up on a sale it owed an invoice for")
         if sut_status == "pending":
             audit.flag("stuck", oid, "still pending in the SUT's ledger when the drain period ended")
     return audit.sorted()
+
+
+def _reported(confirmed: Set[str], row: Record | None) -> set[str]:
+    """Every number the SUT reported for an order: in a 201, or in its final ledger row."""
+    reported = set(confirmed)
+    if row and row.get("invoice_number"):
+        reported.add(str(row["invoice_number"]))
+    return reported
+
+
+def _check_reused_numbers(audit: InvoiceAudit, oid: str, confirmed: Set[str], row: Record | None,
+                          owner: Mapping[str, str]) -> None:
+    """An order with no invoice of its own whose number the bureau accepted for another order."""
+    for number in sorted(_reported(confirmed, row)):
+        other = owner.get(number)
+        if other is not None and other != oid:
+            audit.flag("mismatch", oid, f"the SUT reported invoice {number} for this order, but the bureau "
+                                        f"accepted {number} for order {other}")
 
 
 def _check_mismatch(
@@ -114,13 +175,13 @@ def _check_mismatch(
     blues: list[Record],
     confirmed: Set[str],
     row: Record | None,
+    owner: Mapping[str, str],
 ) -> None:
     numbers = {str(b.get("invoice_number")) for b in blues}
-    reported = set(confirmed)
-    if row and row.get("invoice_number"):
-        reported.add(str(row["invoice_number"]))
-    for number in sorted(reported - numbers):
-        audit.flag("mismatch", oid, f"the SUT reported invoice {number}, which is none of the order's blue invoices at the bureau ({', '.join(sorted(numbers))})")
+    for number in sorted(_reported(confirmed, row) - numbers):
+        other = owner.get(number)
+        whose = f"; the bureau accepted it for order {other}" if other is not None else ""
+        audit.flag("mismatch", oid, f"the SUT reported invoice {number}, which is none of the order's blue invoices at the bureau ({', '.join(sorted(numbers))}){whose}")
 
     if row and row.get("total_with_tax") is not None:
         sut_number = str(row.get("invoice_number") or "")

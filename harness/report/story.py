@@ -16,6 +16,7 @@ ANOMALY_MEANING = {
     "mismatch": "the invoice differs from the order or from what the SUT reported",
     "stuck": "still pending at the SUT when the drain period ended",
     "unexpected": "an invoice at the bureau for an order the harness never placed as valid",
+    "dropped": "the SUT gave up on an order it owed an invoice for (no invoice, no refusal of the order)",
 }
 
 

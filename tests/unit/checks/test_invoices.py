@@ -46,8 +46,14 @@ def row(oid: str, status: str, number: str | None = None, total: str = "106.00")
     return {"order_id": oid, "status": status, "invoice_number": number, "total_with_tax": total}
 
 
-def audit(ops, ledger, sut):
-    return audit_invoices(ops, ledger, sut, SELLER).anomalies
+def audit(ops, ledger, sut, requests=()):
+    return audit_invoices(ops, ledger, sut, SELLER, requests).anomalies
+
+
+def req(oid: str, status: int, faults=(), path="/api/v1/invoices", **over) -> dict:
+    """One line of the bureau's request log (CONTRACT §2 /admin/requests)."""
+    return {"at": "2026-11-29T10:00:00+08:00", "method": "POST", "path": path, "request_id": f"r-{oid}",
+            "external_id": oid, "status": status, "faults": list(faults), **over}
 
 
 def test_clean_history_has_no_anomaly():
@@ -67,9 +73,11 @@ def test_lost_when_only_final_ledger_says_issued():
 
 
 def test_timeout_without_any_invoice_is_not_lost():
-    # indeterminate and really not issued, and the SUT knows it failed: nothing wrong
+    # indeterminate and really not issued: not lost. The SUT gave up on it with no refusal of
+    # the order by the bureau, which CONTRACT §5.7 calls dropped, and nothing else.
     a = audit([op("O1", None)], [], [row("O1", "failed")])
-    assert all(v == [] for v in a.values())
+    assert a["dropped"] == ["O1"]
+    assert all(v == [] for k, v in a.items() if k != "dropped")
 
 
 def test_red_invoice_alone_does_not_satisfy_lost():
@@ -149,3 +157,64 @@ def test_rate_and_quantity_compare_by_value():
     o = order("O1")
     o["lines"][0].update(tax_rate="0.060", quantity="2.0")
     assert invoice_differences(o, inv("O1", "N1")) == []
+
+
+# --- dropped (CONTRACT §5.7) -----------------------------------------------------------------
+
+
+def test_dropped_when_the_sut_gives_up_during_an_outage():
+    """naive under bureau-outage: one attempt, 503 injected, the order recorded failed."""
+    a = audit([op("O1", 502)], [], [row("O1", "failed")], [req("O1", 503, ["error"])])
+    assert a["dropped"] == ["O1"]
+    assert a["phantom"] == [] and a["lost"] == []
+
+
+def test_dropped_when_an_accepted_order_vanishes_from_the_sut():
+    a = audit([op("O1", 202)], [], [])
+    assert a["dropped"] == ["O1"]
+
+
+def test_a_vanished_order_the_bureau_issued_is_phantom_not_dropped():
+    a = audit([op("O1", 202)], [inv("O1", "N1")], [])
+    assert a["phantom"] == ["O1"] and a["dropped"] == []
+
+
+def test_policy_change_refusal_is_a_legitimate_failure():
+    """A 422 for a removed rate is the bureau refusing the order itself: failed is right."""
+    a = audit([op("O1", 422)], [], [row("O1", "failed")], [req("O1", 422, ["policy_change"])])
+    assert a["dropped"] == []
+
+
+def test_an_injected_422_is_not_a_refusal_of_the_order():
+    a = audit([op("O1", 502)], [], [row("O1", "failed")], [req("O1", 422, ["error"])])
+    assert a["dropped"] == ["O1"]
+
+
+def test_account_level_refusals_do_not_excuse_a_failed_order():
+    lines = [req("O1", 403, error_code="QUOTA_EXCEEDED"), req("O1", 401, ["auth_expired"], error_code="AUTH_EXPIRED"),
+             req("O1", 429, ["rate_limit"], error_code="RATE_LIMITED")]
+    assert audit([op("O1", 503)], [], [row("O1", "failed")], lines)["dropped"] == ["O1"]
+
+
+def test_async_channel_validation_refusal_excuses_a_failed_order():
+    line = {"method": "POST", "path": "/api/v1/lq/uploads", "invoice_number": "26117000000000000001",
+            "external_id": "O1", "status": 202, "faults": [], "result_code": "02", "detail_code": "VALIDATION_FAILED"}
+    assert audit([op("O1", 202)], [], [row("O1", "failed")], [line])["dropped"] == []
+    deadline = dict(line, detail_code="DEADLINE_PASSED")
+    assert audit([op("O1", 202)], [], [row("O1", "failed")], [deadline])["dropped"] == ["O1"]
+    rejected = dict(line, faults=["upload_reject"])   # injected, not the bureau judging the order
+    assert audit([op("O1", 202)], [], [row("O1", "failed")], [rejected])["dropped"] == ["O1"]
+
+
+def test_an_order_the_sut_never_took_is_not_dropped():
+    """Answered 5xx and no ledger row: the SUT owned nothing (CONTRACT §3)."""
+    assert audit([op("O1", 503)], [], [], [req("O1", 503, ["error"])])["dropped"] == []
+
+
+def test_a_number_reused_for_another_order_is_a_mismatch():
+    """CONTRACT §5.7: a number the SUT reported for O2 was accepted for O1 (answered 03)."""
+    ledger = [inv("O1", "26117000000000000001")]
+    sut = [row("O1", "issued", "26117000000000000001"), row("O2", "issued", "26117000000000000001")]
+    a = audit([op("O1", 201, "26117000000000000001"), op("O2", 202)], ledger, sut)
+    assert a["mismatch"] == ["O2"]
+    assert a["lost"] == ["O2"]
