@@ -5,10 +5,11 @@ results; ``None`` means "never reached within the run" (a gate on it then fails)
 
 Decisions on the edge cases the contract leaves open (also in docs/checks.md):
 
-- *detect*: among operations invoked at or after the apply time that did not end in a 201
-  (failed, indeterminate, or deferred as 202), take the first one invoked; the figure is the
-  moment its outcome was known (its completion; its invocation when it never completed) minus
-  the apply time.
+- *detect*: among operations invoked inside the fault's own window (from the apply time up to
+  and including the revert time) that did not end in a 201 (failed, indeterminate, or deferred
+  as 202), take the first one invoked; the figure is the moment its outcome was known (its
+  completion; its invocation when it never completed) minus the apply time. An operation of a
+  later fault never counts as this one's detection.
 - *recover*: the rate of committed invoices is counted in one-second bins aligned on the revert
   time (bin k covers [revert + k, revert + k + 1)). The threshold is 90% of the median rate over
   the whole seconds of the pre-fault window, aligned on the same grid and measured from the start
@@ -34,11 +35,13 @@ STAY_S = 3          # the rate must hold this many consecutive seconds
 RECOVERY_FRACTION = 0.9
 
 
-def time_to_detect(applied_at: float, operations: Iterable[Mapping[str, Any]]) -> float | None:
+def time_to_detect(applied_at: float, operations: Iterable[Mapping[str, Any]],
+                   reverted_at: float | None = None) -> float | None:
     first: Mapping[str, Any] | None = None
+    last = math.inf if reverted_at is None else reverted_at
     for op in operations:
         invoked = op.get("invoke_at")
-        if invoked is None or invoked < applied_at or op.get("http_status") == 201:
+        if invoked is None or invoked < applied_at or invoked > last or op.get("http_status") == 201:
             continue
         if first is None or invoked < first["invoke_at"]:
             first = op

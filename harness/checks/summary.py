@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harness.checks.gates import default_gates, evaluate_gates
+from harness.checks.gates import evaluate_gates
 from harness.checks.invoices import audit_invoices
 from harness.checks.recovery import drain_time, time_to_detect, time_to_recover
+from harness.checks.verdict import decide, fault_reasons, gates_for, steady_state_reasons
 from harness.data.responses import MALFORMED_GATES, response_breakdown
 
-SCHEMA_VERSION = 1
+from harness.schemas.summary import SCHEMA_VERSION
 
 
 @dataclass
@@ -37,8 +38,10 @@ class RunData:
     bureau_ledger: list[dict[str, Any]]
     bureau_requests: list[dict[str, Any]]
     sut_ledger: list[dict[str, Any]]
-    gates: list[dict[str, Any]] | None = None
-    compromised_reasons: list[str] = field(default_factory=list)
+    gates: list[dict[str, Any]] | None = None                  # the scenario's declared gates
+    compromised_reasons: list[str] = field(default_factory=list)  # doubts that keep a verdict
+    unknown_reasons: list[str] = field(default_factory=list)      # why no verdict can be given
+    anomaly_gates_off: tuple[str, ...] = ()                       # anomaly kinds not gated
     malformed: dict[str, Any] | None = None  # harness.data.report.summary_block of malformed.json
 
 
@@ -151,7 +154,7 @@ def build_summary(run: RunData) -> dict[str, Any]:
 
 def _build_summary(run: RunData) -> dict[str, Any]:
     load_ops = [op for op in run.operations if op.get("kind", "issue") == "issue"]
-    audit = audit_invoices(load_ops, run.bureau_ledger, run.sut_ledger, run.seller_tax_id)
+    audit = audit_invoices(load_ops, run.bureau_ledger, run.sut_ledger, run.seller_tax_id, run.bureau_requests)
     counts, lat = request_figures(load_ops)
 
     order_ids = {op["order_id"] for op in load_ops}
@@ -167,18 +170,22 @@ def _build_summary(run: RunData) -> dict[str, Any]:
         faults_out.append({
             "id": f["id"], "kind": f["kind"], "family": f.get("family"), "target": f.get("target"),
             "start_s": rel(applied), "end_s": rel(reverted),
-            "time_to_detect_s": _round(time_to_detect(applied, load_ops)) if applied else None,
+            "time_to_detect_s": _round(time_to_detect(applied, load_ops, reverted)) if applied else None,
             "time_to_recover_s": _round(time_to_recover(applied, reverted, commit_times, run.load_start_at, run.drain_end_at)) if applied else None,
             "drain_s": _round(drain_time(reverted, run.probes)),
         })
 
+    unknown = [*run.unknown_reasons, *fault_reasons(run.faults),
+               *steady_state_reasons(load_ops, run.faults, run.load_start_at)]
+    doubts = [*unknown, *(r for r in run.compromised_reasons if r not in unknown)]
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "scenario": run.scenario,
         "seed": run.seed,
-        "verdict": "fail",
-        "compromised": bool(run.compromised_reasons),
-        "compromised_reasons": list(run.compromised_reasons),
+        "verdict": "unknown",
+        "verdict_reasons": [],
+        "compromised": bool(doubts),
+        "compromised_reasons": doubts,
         "requests": counts,
         "latency_ms": lat,
         "anomalies": audit.anomalies,
@@ -193,9 +200,9 @@ def _build_summary(run: RunData) -> dict[str, Any]:
     malformed_responses = response_breakdown(load_ops, run.faults, run.bureau_requests)
     if malformed_responses:
         summary["malformed_responses"] = malformed_responses
-    gates = run.gates if run.gates else default_gates() + (MALFORMED_GATES if run.malformed is not None else [])
+    gates = gates_for(run.gates or [], run.anomaly_gates_off, MALFORMED_GATES if run.malformed is not None else [])
     summary["gates"] = evaluate_gates(summary, gates)
-    summary["verdict"] = "pass" if all(g["passed"] for g in summary["gates"]) else "fail"
+    summary["verdict"], summary["verdict_reasons"] = decide(summary["gates"], unknown)
     return summary
 
 

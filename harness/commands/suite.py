@@ -19,7 +19,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     sut.add_argument("--sut-cmd", metavar="CMD", help="start any command as the SUT")
     p.add_argument("--seed", type=int, help="override every scenario's seed")
     p.add_argument("--time-scale", type=float, metavar="F", help="stretch or compress every duration")
-    p.add_argument("--out", type=Path, metavar="DIR", help="suite directory (default reports/<UTC time>-suite/)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="suite directory, new or empty (default reports/<UTC time>-suite/)")
+    p.add_argument("--force", action="store_true", help="clear an earlier invoice-chaos suite in --out instead of refusing it")
+    p.add_argument("--fail-on-compromised", action="store_true",
+                   help="a pass whose figures are in doubt counts as a failure (exit 1)")
     p.add_argument("--toxiproxy-url", metavar="URL", help="use this Toxiproxy server instead of the embedded one")
 
 
@@ -42,30 +45,37 @@ def scenario_files(paths: list[Path]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from harness.aggregate import RunOutcome, counts_line, write_aggregate
+    from harness.commands.run import tell
+    from harness.outdir import prepare_run_dir
     from harness.run import RunOptions, main_sync
     from harness.scenario import load_scenario
 
     files = scenario_files(args.paths)
     for f in files:  # every file is checked before anything runs
         load_scenario(f, seed=args.seed, time_scale=args.time_scale)
-    out = args.out or Path("reports") / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-suite"
+    out = (args.out or Path("reports") / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-suite").resolve()
+    prepare_run_dir(out, force=args.force)
     rows: list[dict[str, Any]] = []
-    worst = 0
+    outcomes: list[RunOutcome] = []
     for i, f in enumerate(files, 1):
         print(f"[{i}/{len(files)}] {f.stem}", file=sys.stderr)
         opts = RunOptions(scenario_path=f, sut=args.sut, sut_cmd=args.sut_cmd, seed=args.seed,
-                          out=out / f.stem, time_scale=args.time_scale, toxiproxy_url=args.toxiproxy_url)
+                          out=out / f.stem, time_scale=args.time_scale, toxiproxy_url=args.toxiproxy_url,
+                          fail_on_compromised=args.fail_on_compromised)
         result = main_sync(opts)
+        tell(result)
         rows.append(_row(f.stem, result.exit_code, result.summary))
-        worst = max(worst, result.exit_code)
+        outcomes.append(RunOutcome(f.stem, result.run_dir, result.exit_code, result.summary))
         if result.exit_code == 130:
             break
-    out.mkdir(parents=True, exist_ok=True)
     (out / "suite.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "suite.md").write_text(_markdown(rows), encoding="utf-8")
+    write_aggregate(out, outcomes, "suite")
     print(_markdown(rows), file=sys.stderr)
+    print(counts_line(outcomes), file=sys.stderr)
     print(out / "suite.md")
-    return worst
+    return max(o.exit_code for o in outcomes)
 
 
 def _row(name: str, code: int, s: dict[str, Any] | None) -> dict[str, Any]:
@@ -80,7 +90,8 @@ def _row(name: str, code: int, s: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _markdown(rows: list[dict[str, Any]]) -> str:
-    kinds = ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")
+    from harness.checks.invoices import ANOMALY_KINDS as kinds
+
     lines = ["| scenario | verdict | ok / total | p99 ms | " + " | ".join(kinds) + " | recovery s |",
              "| --- | --- | --- | --- | " + " | ".join("---" for _ in kinds) + " | --- |"]
     for r in rows:

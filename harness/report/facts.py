@@ -40,7 +40,7 @@ class Facts:
     scenario: str
     seed: Any
     sut: str
-    verdict: str                      # "pass", "fail", or "incomplete" (no summary.json)
+    verdict: str                      # "pass", "fail", "unknown", or "incomplete" (no summary.json)
     compromised: bool
     compromised_reasons: list[str]
     requests: dict[str, int]
@@ -51,6 +51,7 @@ class Facts:
     evidence: dict[str, Any]
     availability: Any
     missing: list[str] = field(default_factory=list)
+    verdict_reasons: list[str] = field(default_factory=list)  # why fail or unknown, first
     interrupted: bool = False
     fault_errors: list[str] = field(default_factory=list)  # faults that failed to apply
     problems: list[str] = field(default_factory=list)      # parts of the report that failed
@@ -68,9 +69,12 @@ def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
 
 
-def detect_s(ops: pd.DataFrame, start: float) -> float | None:
+def detect_s(ops: pd.DataFrame, start: float, end: float | None = None) -> float | None:
     """Vectorised ``harness.checks.recovery.time_to_detect`` over relative times."""
-    after = ops[ops["t_invoke_s"] >= start]
+    inside = ops["t_invoke_s"] >= start
+    if end is not None:
+        inside &= ops["t_invoke_s"] <= end
+    after = ops[inside]
     bad = after[after["http_status"].ne(201) | after["http_status"].isna()]
     if bad.empty:
         return None
@@ -102,7 +106,7 @@ def _fault_facts(data: RunData, horizon: float) -> list[FaultFacts]:
         s = by_id.get(fid, {})
         start, end = _num(rec.get("start_s")), _num(rec.get("end_s"))
         det = _num(s["time_to_detect_s"]) if "time_to_detect_s" in s else (
-            detect_s(data.load_ops, start) if start is not None else None)
+            detect_s(data.load_ops, start, end) if start is not None else None)
         rec_s = _num(s["time_to_recover_s"]) if "time_to_recover_s" in s else (
             recover_s(data.commits_s, start, end, horizon)
             if start is not None and end is not None else None)
@@ -162,6 +166,7 @@ def build_facts(data: RunData, horizon: float) -> Facts:
         evidence=s["evidence"] if isinstance(s.get("evidence"), dict) else {},
         availability=s.get("availability"),
         missing=list(data.missing),
+        verdict_reasons=[str(r) for r in s.get("verdict_reasons") or []],
         fault_errors=[f"{r.get('id')} {r.get('kind')}: {r.get('error')}"
                       for r in data.faults.to_dict("records")
                       if isinstance(r.get("error"), str) and r.get("error")],

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from harness.history import read_jsonl
+from harness.history import read_operations as read_operation_records
 
 OP_COLUMNS = ["op_id", "kind", "order_id", "outcome", "http_status", "error", "sut_status",
               "t_invoke_s", "t_complete_s", "latency_ms"]
 FAULT_COLUMNS = ["id", "family", "kind", "target", "start_s", "end_s", "error"]
 PROBE_COLUMNS = ["t_s", "sut_pending", "bureau_invoices", "machine_cpu"]  # cpu: optional
-ANOMALY_KINDS = ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")
+from harness.checks.invoices import ANOMALY_KINDS
 
 
 @dataclass
@@ -74,8 +75,8 @@ def _ops_from_parquet(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path, columns=want)
 
 
-def _ops_from_jsonl(path: Path) -> pd.DataFrame:
-    rows = _records(path)
+def _ops_from_jsonl(run_dir: Path) -> pd.DataFrame:
+    rows = read_operation_records(run_dir)
     for r in rows:
         r.pop("order", None)
     return pd.DataFrame(rows)
@@ -111,15 +112,15 @@ def read_operations(run_dir: Path, start: float | None) -> tuple[pd.DataFrame, f
 
     Returns the frame and the load start used (the first invocation when run.json lacks it).
     """
-    parquet, jsonl = run_dir / "history.parquet", run_dir / "operations.jsonl"
+    parquet = run_dir / "history.parquet"
     raw: pd.DataFrame | None = None
     if parquet.exists():
         try:
             raw = _ops_from_parquet(parquet)
         except Exception:  # a torn Parquet file from a crash: fall back to the JSON lines
             raw = None
-    if raw is None and jsonl.exists():
-        raw = _ops_from_jsonl(jsonl)
+    if raw is None and any(run_dir.glob("operations*.jsonl")):
+        raw = _ops_from_jsonl(run_dir)
     if raw is None or raw.empty:
         empty = pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith(("t_", "lat", "http"))
                                            else object) for c in OP_COLUMNS})

@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.invoices import ANOMALY_KINDS
+from harness.schemas.summary import SCHEMA_VERSION
+
 LOAD_START_AT = 1764420000.0
 SELLER = {"tax_id": "91110108551385082Q", "name": "北京示例科技有限公司"}
 
@@ -282,15 +285,15 @@ def _write_meta(run_dir: Path, ops: pd.DataFrame, anomalies: dict[str, list[str]
                 for v in anomalies.values() for oid in v}
     availability = _availability(ops, spec)
     summary = {
-        "schema_version": 1, "scenario": spec.scenario, "seed": spec.seed,
+        "schema_version": SCHEMA_VERSION, "scenario": spec.scenario, "seed": spec.seed,
         "verdict": "pass" if all(g["passed"] for g in gates) else "fail",
+        "verdict_reasons": [f"gate {g['name']} failed" for g in gates if not g["passed"]],
         "compromised": False, "compromised_reasons": [],
         "requests": {"total": int(len(ops)), "ok": int(counts.get("ok", 0)),
                      "fail": int(counts.get("fail", 0)), "info": int(counts.get("info", 0))},
         "latency_ms": {"p50": round(q[0], 2), "p95": round(q[1], 2), "p99": round(q[2], 2),
                        "max": round(float(lat.max()) if len(lat) else 0.0, 2)},
-        "anomalies": {k: anomalies.get(k, []) for k in
-                      ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")},
+        "anomalies": {k: anomalies.get(k, []) for k in ANOMALY_KINDS},
         "faults": faults, "gates": gates, "availability": availability, "evidence": evidence,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False,

@@ -31,7 +31,7 @@ def test_smoke_scenario_passes_and_writes_the_run_directory(run_dir: Path):
     summary = json.loads((run_dir / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary)
     assert summary["verdict"] == "pass" and summary["scenario"] == "smoke" and summary["seed"] == 7
-    assert set(summary["anomalies"]) == {"lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected"}
+    assert set(summary["anomalies"]) == {"lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected", "dropped"}
     assert summary["requests"]["total"] >= 300
     assert summary["requests"]["ok"] > 0
     (fault,) = summary["faults"]

@@ -27,7 +27,7 @@ def test_null_fails_and_ops_apply():
 
 def test_default_gates_cover_every_anomaly_list():
     names = [g["metric"] for g in default_gates()]
-    assert names == [f"anomalies.{k}" for k in ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected")]
+    assert names == [f"anomalies.{k}" for k in ("lost", "duplicate", "phantom", "mismatch", "stuck", "unexpected", "dropped")]
 
 
 def test_bureau_calls_counts_retries_per_order():

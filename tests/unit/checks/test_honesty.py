@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.checks.honesty import compromised_reasons, load_lag, load_shortfall, saturation
+from harness.checks.honesty import compromised_reasons, load_did_not_run, load_lag, load_shortfall, saturation
 from harness.load.shapes import LoadConfig
 
 OPEN = LoadConfig.model_validate({"model": "open", "shape": {"type": "steady", "target": 10, "duration_s": 20}})
@@ -34,5 +34,15 @@ def test_saturation_uses_the_median():
 
 
 def test_all_reasons_together():
-    reasons = compromised_reasons(OPEN, ops(10), [{"machine_cpu": 100.0}], {"open_model_lag_s": 10})
+    reasons = compromised_reasons(OPEN, ops(150), [{"machine_cpu": 100.0}], {"open_model_lag_s": 10})
     assert len(reasons) == 3
+
+
+def test_a_load_that_did_not_run_is_not_a_soft_doubt():
+    """Far behind its shape (under half) or no orders at all: a reason for unknown, not a pass."""
+    assert load_shortfall(OPEN, ops(99)) == []
+    (reason,) = load_did_not_run(OPEN, ops(99))
+    assert "99 orders sent of 200 declared" in reason
+    assert load_did_not_run(OPEN, ops(100)) == []
+    assert "no orders" in load_did_not_run(CLOSED, [])[0]
+    assert load_did_not_run(CLOSED, ops(1)) == []

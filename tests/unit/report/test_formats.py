@@ -43,9 +43,31 @@ def test_junit_one_case_per_gate_anomaly_kind_and_fault() -> None:
     failures = {c.get("name"): c.find("failure") for c in root.iter("testcase")}
     assert failures["no-lost"].get("message") == "anomalies.lost = 1, must be == 0"
     assert "O-1" in failures["lost"].get("message", "")
-    assert "never returned" in failures["f1 ghost_commit"].get("message", "")
+    skipped = {c.get("name"): c.find("skipped") for c in root.iter("testcase")}
+    assert failures["f1 ghost_commit"] is None            # no gate judges its recovery: shown, not failed
+    assert "never returned" in skipped["f1 ghost_commit"].get("message", "")
     assert failures["f2 down"] is None and failures["p99"] is None
     assert suites["anomalies"].get("failures") == "1"
+    assert "a gate failed" in failures["verdict"].get("message", "")
+
+
+def test_junit_agrees_with_the_verdict() -> None:
+    """A failure or error in junit.xml exactly when the run did not pass (no false alarms,
+    no silent passes): a gated recovery fails, an ungated anomaly is skipped."""
+    gated = _facts(gates=[{"name": "recovers", "metric": "faults.f1.time_to_recover_s", "op": "<=",
+                           "threshold": 5, "value": None, "passed": False}],
+                   verdict_reasons=["gate recovers failed"])
+    root = ET.fromstring(render_junit(gated))
+    failures = {c.get("name"): c.find("failure") for c in root.iter("testcase")}
+    assert failures["f1 ghost_commit"] is not None and failures["lost"] is None
+    clean = _facts(verdict="pass", anomalies={k: [] for k in ("lost", "duplicate")}, gates=[],
+                   faults=[FaultFacts("f2", "down", "bureau", 12.0, 15.0, 0.1, 1.0, 2.0)])
+    root = ET.fromstring(render_junit(clean))
+    assert not any(c.find("failure") is not None or c.find("error") is not None for c in root.iter("testcase"))
+    unknown = _facts(verdict="unknown", verdict_reasons=["the run was interrupted before it finished"])
+    root = ET.fromstring(render_junit(unknown))
+    (error,) = [c.find("error") for c in root.iter("testcase") if c.find("error") is not None]
+    assert "interrupted" in error.get("message", "")
 
 
 def test_markdown_fits_a_job_summary_even_with_many_anomalies() -> None:
