@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness.checks.invoices import ANOMALY_KINDS
 from harness.data.config import MalformedConfig
 from harness.errors import ScenarioError
 from harness.faults.base import FaultSpec
@@ -127,7 +128,26 @@ class Scenario(_Frozen):
     random_faults: RandomFaults | None = None
     drain_s: float = Field(default=30.0, ge=0)
     gates: tuple[GateModel, ...] = ()
+    # Every anomaly list is gated (must be empty) unless turned off here by name:
+    # `anomaly_gates: {phantom: off}`. YAML reads a bare off as false; both are accepted.
+    anomaly_gates: dict[str, Literal["on", "off"]] = Field(default_factory=dict)
     malformed: MalformedConfig | None = None
+
+    @field_validator("anomaly_gates", mode="before")
+    @classmethod
+    def _anomaly_kinds(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        for kind, state in v.items():
+            if kind not in ANOMALY_KINDS:
+                raise ValueError(f"{kind!r} is not an anomaly kind; use one of {', '.join(ANOMALY_KINDS)}")
+            if state not in ("on", "off", True, False):
+                raise ValueError(f"{kind}: {state!r} must be on or off")
+        return {k: ("on" if s in ("on", True) else "off") for k, s in v.items()}
+
+    @property
+    def anomaly_gates_off(self) -> tuple[str, ...]:
+        return tuple(k for k, v in self.anomaly_gates.items() if v == "off")
 
     def fault_specs(self) -> list[FaultSpec]:
         """The fault schedule, ids assigned (f1, f2, ...) and durations time-scaled."""
@@ -194,19 +214,62 @@ def load_scenario(path: str | Path, *, seed: int | None = None, time_scale: floa
 
 
 def _check_faults(scenario: Scenario, root: yaml.Node | None) -> list[str]:
+    """What the models alone cannot see: fault parameters (checked by each family offline),
+    faults outside the load window, and gates on metrics no run can measure."""
+    from harness.checks.gates import metric_problem
     from harness.faults.registry import injector_for
+    from harness.load.shapes import total_duration
 
     problems = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
+    load_s = total_duration(scenario.scaled_load().shape)
+    n_listed = len(scenario.faults)
     for i, spec in enumerate(scenario.fault_specs()):
         line = _line_of(root, ("faults", i))
         where = f"line {line}: " if line else ""
         if spec.id in seen:
             problems.append(f"{where}faults[{i}].id: {spec.id!r} is used twice; fault ids must be unique")
-        seen.add(spec.id)
+        seen[spec.id] = spec.kind
+        if i >= n_listed:
+            continue  # drawn by random_faults: checked below as the mix entry it came from
         for problem in injector_for(spec.family).check(spec):
             problems.append(f"{where}faults[{i}].{problem}")
+        for name, problem in _window_problems(spec, load_s, scenario.time_scale):
+            line = _line_of(root, ("faults", i, name))
+            problems.append(f"{f'line {line}: ' if line else ''}faults[{i}].{name}: {problem}")
+    r = scenario.random_faults
+    for j, m in enumerate(r.mix if r is not None else ()):
+        line = _line_of(root, ("random_faults", "mix", j))
+        entry = FaultSpec(id=f"mix{j}", family=m.family, kind=m.kind, target=m.target or DEFAULT_TARGETS[m.family],
+                          start_s=0.0, duration_s=1.0, params=dict(m.params))
+        for problem in injector_for(m.family).check(entry):
+            problems.append(f"{f'line {line}: ' if line else ''}random_faults.mix[{j}].{problem}")
+    if r is not None and r.end_s > total_duration(scenario.load.shape):
+        line = _line_of(root, ("random_faults", "end_s"))
+        problems.append(f"{f'line {line}: ' if line else ''}random_faults.end_s: {r.end_s:g} s is after the end of "
+                        f"the load ({total_duration(scenario.load.shape):g} s); drawn faults must fit inside the load")
+    if scenario.scaled_load().shape.type == "spike":
+        seen["load-spike"] = "spike"
+    for i, gate in enumerate(scenario.gates):
+        problem = metric_problem(gate.metric, seen, scenario.malformed is not None)
+        if problem is not None:
+            line = _line_of(root, ("gates", i, "metric"))
+            problems.append(f"{f'line {line}: ' if line else ''}gates[{i}].metric: {gate.metric!r}: {problem}")
     return problems
+
+
+def _window_problems(spec: FaultSpec, load_s: float, scale: float) -> list[tuple[str, str]]:
+    """A fault must start and end while the load runs: faults are reverted when it ends, so a
+    window past it would never happen (or be cut short) and the run could not judge it."""
+    shown = (lambda t: f"{t / scale:g} s") if scale != 1 else (lambda t: f"{t:g} s")
+    if spec.start_s >= load_s:
+        return [("start_s", f"{shown(spec.start_s)} is not before the end of the load ({shown(load_s)}); "
+                            "the fault would never be applied. Start it earlier or make the load longer")]
+    if spec.duration_s is not None and spec.start_s + spec.duration_s > load_s + 1e-9:
+        return [("duration_s", f"the fault would end at {shown(spec.start_s + spec.duration_s)}, after the load "
+                               f"ends ({shown(load_s)}); shorten it, or leave duration_s out to keep it until the "
+                               "end of the load")]
+    return []
 
 
 def _describe(err: Any, root: yaml.Node | None) -> str:
@@ -216,7 +279,7 @@ def _describe(err: Any, root: yaml.Node | None) -> str:
     where = f"line {line}: " if line else ""
     value = err.get("input")
     shown = "" if isinstance(value, dict) or err["type"] == "missing" else f" (got {value!r})"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown field; check its spelling against docs/scenarios.md"
         shown = ""

@@ -30,9 +30,13 @@ def run(args: argparse.Namespace) -> int:
         end = "end of load" if s.duration_s is None else f"{s.start_s + s.duration_s:7.1f} s"
         params = ", ".join(f"{k}={v}" for k, v in s.params.items()) or "-"
         print(f"  {s.id:>6}  {s.start_s:7.1f} s -> {end}  {s.family}/{s.kind} on {s.target}  ({params})")
-    gates = [g.model_dump() for g in sc.gates]
-    if not gates:
-        print("gates: none declared; every anomaly list must be empty")
+    from harness.checks.verdict import gates_for
+    from harness.data.responses import MALFORMED_GATES
+
+    declared = [g.model_dump() for g in sc.gates]
+    gates = gates_for(declared, sc.anomaly_gates_off, MALFORMED_GATES if sc.malformed is not None else [])
+    off = f"; not gated (anomaly_gates): {', '.join(sc.anomaly_gates_off)}" if sc.anomaly_gates_off else ""
+    print(f"gates: {len(gates)} ({len(declared)} declared, the rest by default{off})")
     for g in gates:
         print(f"  gate {g['name']}: {g['metric']} {g['op']} {g['threshold']}")
     return 0

@@ -1,8 +1,9 @@
 """Bureau-side faults: set through the fake bureau's admin API (CONTRACT §2).
 
 Each fault is added to the bureau's active list under its scenario id and removed by id on
-revert, so overlapping bureau faults coexist. The bureau validates parameters itself; a 422 from
-it becomes a ``FaultError`` quoting the bureau's details.
+revert, so overlapping bureau faults coexist. ``check`` validates parameters offline with the
+bureau's own fault specifications (``fakes.bureau.faults.specs``), so ``validate`` catches a
+typo before any run; a 422 from the live bureau still becomes a ``FaultError``.
 """
 
 from __future__ import annotations
@@ -28,27 +29,31 @@ KINDS: dict[str, str] = {
     "false_duplicate": "409 DUPLICATE_REQUEST for fresh requests",
     "policy_change": "validate under a new policy (rates, required_field)",
 }
-COMMON_PARAMS = {"probability", "match"}
-REQUIRED: dict[str, set[str]] = {"latency": {"ms"}, "visibility_lag": {"seconds"}, "malformed_response": {"mode"}}
 
 
 class BureauInjector:
     family = "bureau"
 
     def kinds(self) -> Mapping[str, str]:
-        return KINDS
+        from fakes.bureau.faults.specs import KINDS as SPECS
+
+        return {kind: KINDS.get(kind, "see docs/bureau.md") for kind in SPECS}
 
     def check(self, spec: FaultSpec) -> list[str]:
-        if spec.kind not in KINDS:
-            return [f"kind: {spec.kind!r} is not a bureau fault; use one of {', '.join(KINDS)}"]
+        from fakes.bureau.faults.specs import parse_faults
+
+        kinds = self.kinds()
+        if spec.kind not in kinds:
+            return [f"kind: {spec.kind!r} is not a bureau fault; use one of {', '.join(kinds)}"]
         problems = []
         if spec.target != "bureau":
             problems.append(f"target: bureau faults act on the bureau; got {spec.target!r}")
-        for name in sorted(REQUIRED.get(spec.kind, set()) - set(spec.params)):
-            problems.append(f"params.{name}: required for a {spec.kind} fault")
-        p = spec.params.get("probability")
-        if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1):
-            problems.append(f"params.probability: must be a number from 0 to 1 (got {p!r})")
+        reserved = {"id", "kind"} & set(spec.params)
+        if reserved:
+            problems.append(f"params: {', '.join(sorted(reserved))} cannot be parameters (set them on the fault itself)")
+        _, found = parse_faults([{"id": spec.id, "kind": spec.kind, **spec.params}])
+        # The bureau names fields as faults[0].ms; in a scenario they are the fault's params.ms.
+        problems += [p.message.replace("faults[0].", "params.").replace("faults[0]", "params") for p in found]
         return problems
 
     async def apply(self, spec: FaultSpec, ctx: FaultContext) -> Revert:

@@ -130,5 +130,49 @@ def test_random_schedule_is_seeded_and_never_overlaps(tmp_path):
 def test_random_schedule_problems_are_explained(tmp_path):
     with pytest.raises(ScenarioError, match=r"random_faults.*duration_s"):
         load_scenario(write(tmp_path, RANDOM.replace("[2, 6]", "[6, 2]")))
-    with pytest.raises(ScenarioError, match=r"faults\[\d+\]\.kind"):
+    with pytest.raises(ScenarioError, match=r"random_faults\.mix\[1\]\.kind"):
         load_scenario(write(tmp_path, RANDOM.replace("kind: down", "kind: melt")))
+
+
+@pytest.mark.parametrize("mutation, expected", [
+    # a fault after the load ends would never be applied (found as a false pass)
+    (("start_s: 5\n", "start_s: 30\n"), ["line 9", "faults[0].start_s", "30 s", "end of the load (20 s)"]),
+    (("duration_s: 4\n", "duration_s: 40\n"), ["faults[0].duration_s", "end at 45 s", "after the load ends"]),
+    # gate metrics that no run can measure
+    (("latency_ms.p99", "anomalies.duplcate"), ["line 19", "gates[0].metric", "'duplcate'", "duplicate"]),
+    (("latency_ms.p99", "faults.f9.time_to_recover_s"), ["gates[0].metric", "'f9'", "f1, crash"]),
+    (("latency_ms.p99", "latency_ms"), ["gates[0].metric", "p50, p95, p99, max"]),
+    (("latency_ms.p99", "malformed.findings"), ["gates[0].metric", "malformed: phase"]),
+    # bureau parameters, checked offline with the bureau's own specifications
+    (("params: {status: 503}", "params: {status: 200}"), ["faults[0].params.status", "400 to 599", "200"]),
+    (("kind: error\n    start_s: 5\n    duration_s: 4\n    params: {status: 503}",
+      "kind: latency\n    start_s: 5\n    duration_s: 4\n    params: {msec: 50}"),
+     ["faults[0].params.msec", "not a parameter of latency", "faults[0].params.ms is required"]),
+    (("gates:\n", "anomaly_gates: {phantm: off}\ngates:\n"), ["anomaly_gates", "phantm"]),
+])
+def test_what_no_run_could_judge_is_refused_before_the_run(tmp_path, mutation, expected):
+    path = write(tmp_path, GOOD.replace(*mutation))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    for piece in expected:
+        assert piece in text, f"{piece!r} not in {text!r}"
+
+
+def test_gates_may_address_every_fault_and_the_load_spike(tmp_path):
+    text = GOOD.replace("latency_ms.p99", "faults.crash.drain_s")
+    assert load_scenario(write(tmp_path, text)).gates[0].metric == "faults.crash.drain_s"
+    spike = text.replace("{type: steady, target: 10, duration_s: 20}",
+                         "{type: spike, base: 5, factor: 3, at_s: 5, spike_s: 4, duration_s: 20}")
+    spike = spike.replace("faults.crash.drain_s", "faults.load-spike.time_to_recover_s")
+    assert load_scenario(write(tmp_path, spike)).gates
+
+
+def test_anomaly_gates_turn_off_by_name_only(tmp_path):
+    sc = load_scenario(write(tmp_path, GOOD.replace("gates:\n", "anomaly_gates: {phantom: off, stuck: on}\ngates:\n")))
+    assert sc.anomaly_gates_off == ("phantom",)
+
+
+def test_random_faults_must_end_inside_the_load(tmp_path):
+    with pytest.raises(ScenarioError, match=r"random_faults\.end_s: 130 s is after the end of the load \(120 s\)"):
+        load_scenario(write(tmp_path, RANDOM.replace("end_s: 110", "end_s: 130")))
