@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from harness.history import read_jsonl
+from harness.history import read_operations
 
 
 async def fetch_ndjson(client: httpx.AsyncClient, url: str) -> list[dict[str, Any]]:
@@ -58,13 +58,7 @@ async def collect_sut(sut_url: str, run_dir: Path, problems: list[str]) -> list[
     return rows
 
 
-def read_operations(run_dir: Path) -> list[dict[str, Any]]:
-    """Every operation the load wrote (one file per worker in distributed mode), by invoke time."""
-    ops: list[dict[str, Any]] = []
-    for path in sorted(run_dir.glob("operations*.jsonl")):
-        ops.extend(read_jsonl(path))
-    ops.sort(key=lambda op: op.get("invoke_at", 0.0))
-    return ops
+__all__ = ["collect_bureau", "collect_sut", "read_operations", "write_history"]
 
 
 def write_history(run_dir: Path, ops: list[dict[str, Any]], load_start_at: float) -> None:

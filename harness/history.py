@@ -5,9 +5,14 @@ honestly as Jepsen does: invoked, then ``ok`` (answered 201/202), ``fail`` (answ
 ``info`` (indeterminate: timeout, reset, refused, unreadable answer). A timeout is never a
 failure: the invoice may still have been issued.
 
+Each operation is two JSON lines: an *invoke* record (``"phase": "invoke"``, with the order)
+written to the kernel before the request is sent, and a completion record (the ``Operation``,
+without the order) when it ends. A load process killed hard still leaves every request it had
+in flight on record; ``merge_records`` turns an invoke without a completion into an
+indeterminate operation (``error: "unfinished"``), so the audit knows those orders were placed.
+Files written before invoke records existed (completions carrying the order) read the same.
+
 This module is imported inside the Locust process, so it uses the standard library only.
-Records are JSON lines; the recorder flushes at least once a second, so a crash loses at most
-the last second of history.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ ERROR_TIMEOUT = "timeout"
 ERROR_RESET = "reset"
 ERROR_REFUSED = "refused"
 ERROR_BAD_RESPONSE = "bad_response"  # an answer arrived but could not be read
+ERROR_UNFINISHED = "unfinished"      # invoked, but the load ended before any outcome was recorded
+PHASE_INVOKE = "invoke"
 
 
 def http_error(status: int) -> str:
@@ -62,8 +69,17 @@ class Operation:
         return (self.complete_at - self.invoke_at) * 1000.0
 
 
+def invoke_record(op_id: str, kind: str, order_id: str, invoke_at: float, worker: str,
+                  order: dict[str, Any]) -> dict[str, Any]:
+    """The line written before a request goes out (see the module's docstring)."""
+    return {"phase": PHASE_INVOKE, "op_id": op_id, "kind": kind, "order_id": order_id, "invoke_at": invoke_at,
+            "worker": worker, "order": order}
+
+
 class Recorder:
-    """Appends records as JSON lines; thread-safe; flushes every ``flush_every`` seconds."""
+    """Appends records as JSON lines; thread-safe; flushes every ``flush_every`` seconds, and at
+    once for ``write(..., flush=True)`` (an invoke record must reach the kernel before the
+    request is sent, so that a killed process still leaves it behind)."""
 
     def __init__(self, path: str | os.PathLike[str], flush_every: float = 1.0) -> None:
         self.path = Path(path)
@@ -73,13 +89,13 @@ class Recorder:
         self._flush_every = flush_every
         self._last_flush = time.monotonic()
 
-    def write(self, record: Operation | dict[str, Any]) -> None:
+    def write(self, record: Operation | dict[str, Any], flush: bool = False) -> None:
         data = asdict(record) if isinstance(record, Operation) else record
         line = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
             self._fh.write(line)
             now = time.monotonic()
-            if now - self._last_flush >= self._flush_every:
+            if flush or now - self._last_flush >= self._flush_every:
                 self._fh.flush()
                 self._last_flush = now
 
@@ -116,3 +132,34 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
     return out
+
+
+def merge_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Operations from one file's lines: each completion with its invocation's order, and an
+    indeterminate operation for each invocation that never completed."""
+    invoked: dict[Any, dict[str, Any]] = {}
+    done: list[dict[str, Any]] = []
+    for rec in records:
+        if rec.get("phase") == PHASE_INVOKE:
+            invoked[rec.get("op_id")] = rec
+        else:
+            done.append(rec)
+    for rec in done:
+        inv = invoked.pop(rec.get("op_id"), None)
+        if inv is not None and not rec.get("order"):
+            rec["order"] = inv.get("order") or {}
+    for inv in invoked.values():
+        done.append(asdict(Operation(
+            op_id=str(inv.get("op_id")), kind=str(inv.get("kind", "issue")), order_id=str(inv.get("order_id")),
+            invoke_at=float(inv.get("invoke_at") or 0.0), complete_at=None, outcome="info",
+            error=ERROR_UNFINISHED, worker=str(inv.get("worker", "w0")), order=inv.get("order") or {})))
+    return done
+
+
+def read_operations(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every operation of a run (one file per worker, and the malformed phase's), by invoke time."""
+    ops: list[dict[str, Any]] = []
+    for path in sorted(Path(run_dir).glob("operations*.jsonl")):
+        ops.extend(merge_records([r for r in read_jsonl(path) if isinstance(r, dict)]))
+    ops.sort(key=lambda op: op.get("invoke_at") or 0.0)
+    return ops

@@ -28,13 +28,14 @@ import yaml
 
 from harness import __version__
 from harness.backends.local import LocalBackend
-from harness.checks.honesty import compromised_reasons
+from harness.checks.honesty import compromised_reasons, load_did_not_run
 from harness.checks.summary import RunData, build_summary
 from harness.collect import collect_bureau, collect_sut, read_operations, write_history
 from harness.data.report import summary_block
-from harness.errors import ChaosError, InputError, ScenarioError
+from harness.errors import ChaosError, InputError
 from harness.metrics import write_metrics
 from harness.probes import Prober
+from harness.outdir import prepare_run_dir
 from harness.scenario import Scenario, load_scenario
 from harness.services import Stack, choose_sut, start_stack
 from harness.timeline import Timeline
@@ -57,6 +58,8 @@ class RunOptions:
     sut_image: str | None = None
     toxiproxy_image: str = "ghcr.io/shopify/toxiproxy"
     pull: bool = False
+    force: bool = False                 # clear an earlier run in ``out`` instead of refusing it
+    fail_on_compromised: bool = False   # a pass with doubts about its figures exits 1
 
 
 @dataclass
@@ -90,8 +93,14 @@ class _FaultCtx:
 
 
 def default_run_dir(scenario: Scenario) -> Path:
+    """``reports/<UTC time>-<scenario>`` under the working directory; never one already used."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / f"{stamp}-{scenario.name}"
+    base = Path("reports").resolve() / f"{stamp}-{scenario.name}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
 
 
 async def execute(opts: RunOptions, say: Any = print) -> RunResult:
@@ -104,9 +113,13 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     if sut.url and any(s.family == "process" and s.target == "sut" for s in specs):
         raise InputError(f"{opts.scenario_path}: process faults on the SUT cannot be applied to --sut-url {sut.url} "
                          "(the harness did not start it); use --sut-cmd, or remove those faults")
+    if opts.toxiproxy_url and any(s.family == "process" and s.target == "proxy" for s in specs):
+        raise InputError(f"{opts.scenario_path}: process faults on the proxy cannot be applied to --toxiproxy-url "
+                         f"{opts.toxiproxy_url} (the harness did not start it); drop --toxiproxy-url, or remove those faults")
 
-    run_dir = opts.out or default_run_dir(scenario)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    # Absolute from here on: Locust and the services do not run in the user's working directory.
+    run_dir = opts.out.resolve() if opts.out is not None else default_run_dir(scenario)
+    prepare_run_dir(run_dir, force=opts.force)
     (run_dir / "logs").mkdir(exist_ok=True)
     state_dir = run_dir / "state"
     state_dir.mkdir(exist_ok=True)
@@ -123,6 +136,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
 
     result = RunResult(run_dir=run_dir, exit_code=0)
     notes: list[str] = []
+    unknown: list[str] = []   # why this run cannot support a verdict, as it happens
     interrupted = False
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -156,7 +170,6 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         meta["services"] = {"bureau": services.bureau.url, "toxiproxy": services.toxiproxy_url,
                             "bureau_via_proxy": services.proxy_listen, "sut": services.sut_url,
                             "proxy": services.proxy_info}
-        await _precheck_bureau_faults(services, specs, opts.scenario_path)
 
         from harness.load.driver import LoadDriver
 
@@ -177,17 +190,19 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
             stack.push_async_callback(malformed.stop)
             await malformed.start(driver.load_start_at)
         _record_load_spike(timeline, scenario)
-        crash_watch = asyncio.create_task(_watch_crashes(services, timeline, notes), name="crash-watch")
-        done, _ = await asyncio.wait({asyncio.ensure_future(driver.wait()), crash_watch},
-                                     return_when=asyncio.FIRST_COMPLETED)
-        crash_watch.cancel()
+        crash_watch = asyncio.create_task(_watch_crashes(services, timeline, driver.load_start_at, unknown),
+                                          name="crash-watch")
+        stack.callback(crash_watch.cancel)
+        await asyncio.wait({asyncio.ensure_future(driver.wait()), crash_watch}, return_when=asyncio.FIRST_COMPLETED)
         await driver.stop()
         meta["load_end_at"] = driver.load_end_at or time.time()
         meta["load_summary"] = driver.summary()
         await timeline.finish()
         notes.extend(timeline.errors)
-        say("load finished; draining ...")
-        meta["drain_end_at"] = await _drain(prober, scenario.drain_scaled_s, services)
+        if not crash_watch.done():
+            say("load finished; draining ...")
+            meta["drain_end_at"] = await _drain(prober, scenario.drain_scaled_s, crash_watch)
+        crash_watch.cancel()
         if malformed is not None:
             say("malformed: confirming and shrinking findings against the quiet system ...")
             await malformed.finish()
@@ -212,12 +227,14 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
             await asyncio.gather(probe_task, return_exceptions=True)
         try:
             if services is not None:
-                summary = await _collect_and_check(run_dir, scenario, services, meta, timeline, prober, notes, interrupted)
+                if interrupted:
+                    unknown.append("the run was interrupted before it finished")
+                summary = await _collect_and_check(run_dir, scenario, services, meta, timeline, prober, unknown)
                 result.summary = summary
                 meta["interrupted"] = interrupted
                 _write_json(run_dir / "run.json", meta)  # the report reads the run's times from it
                 result.report = _render(run_dir, notes)
-                result.exit_code = 130 if interrupted else (0 if summary["verdict"] == "pass" else 1)
+                result.exit_code = 130 if interrupted else exit_code(summary, opts.fail_on_compromised)
         finally:
             meta["finished_at"] = time.time()
             meta["interrupted"] = interrupted
@@ -232,6 +249,13 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     if interrupted:
         result.exit_code = 130
     return result
+
+
+def exit_code(summary: dict[str, Any], fail_on_compromised: bool = False) -> int:
+    """0 for a pass (unless its figures are in doubt and the user asked to fail then), else 1."""
+    if summary.get("verdict") != "pass":
+        return 1
+    return 1 if fail_on_compromised and summary.get("compromised") else 0
 
 
 def _make_backend(name: str, run_dir: Path, run_id: str) -> Any:
@@ -251,43 +275,29 @@ def _record_load_spike(timeline: Timeline, scenario: Scenario) -> None:
                                  {"base": shape.base, "factor": shape.factor})
 
 
-async def _precheck_bureau_faults(services: Stack, specs: list[Any], path: Path) -> None:
-    """Let the bureau validate every bureau fault's parameters before the load starts."""
-    import httpx
-
-    bodies = [{"id": s.id, "kind": s.kind, **s.params} for s in specs if s.family == "bureau"]
-    if not bodies:
-        return
-    async with httpx.AsyncClient(base_url=services.bureau_admin_url, timeout=5.0) as client:
-        resp = await client.put("/admin/faults", json=bodies)
-        await client.delete("/admin/faults")
-    if resp.status_code == 422:
-        try:
-            details = resp.json()["error"]["details"]
-            problems = [f"{d['field']}: {d['message']}" for d in details]
-        except (ValueError, KeyError, TypeError):
-            problems = [resp.text[:500]]
-        ids = [b["id"] for b in bodies]
-        raise ScenarioError(str(path), [f"bureau faults ({', '.join(ids)}), as the bureau checked them: {p}" for p in problems])
+SERVICE_NAMES = {"sut": "the SUT", "bureau": "the bureau", "proxy": "the fault proxy"}
 
 
-async def _watch_crashes(services: Stack, timeline: Timeline, notes: list[str]) -> None:
-    """Return when a service dies that no process fault is holding down: the run cannot go on."""
+async def _watch_crashes(services: Stack, timeline: Timeline, load_start_at: float, unknown: list[str]) -> None:
+    """Return when a service dies that no process fault is holding down: the run cannot go on,
+    and what it recorded from then on says nothing about the SUT's resilience."""
     while True:
         await asyncio.sleep(0.5)
         for name in ("sut", "bureau", "proxy"):
             svc = getattr(services, name)
             if svc is not None and not svc.alive and not timeline.held_down(name):
-                notes.append(f"the {name} process exited unexpectedly (code {svc.returncode}); see logs/{name}.log")
+                unknown.append(f"{SERVICE_NAMES[name]} died at t = {time.time() - load_start_at:.1f} s "
+                               f"(exit code {svc.returncode}), outside any process fault; see logs/{name}.log")
                 return
 
 
-async def _drain(prober: Prober, drain_s: float, services: Stack) -> float:
-    """Wait until the SUT reports nothing pending (two probes in a row) or drain_s passes."""
+async def _drain(prober: Prober, drain_s: float, crash_watch: asyncio.Task[None]) -> float:
+    """Wait until the SUT reports nothing pending (two probes in a row), drain_s passes, or a
+    service dies."""
     end = time.time() + drain_s
     zeros = 0
     seen = len(prober.records)
-    while time.time() < end:
+    while time.time() < end and not crash_watch.done():
         await asyncio.sleep(0.25)
         new = prober.records[seen:]
         seen = len(prober.records)
@@ -299,9 +309,8 @@ async def _drain(prober: Prober, drain_s: float, services: Stack) -> float:
 
 
 async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack, meta: dict[str, Any],
-                             timeline: Timeline | None, prober: Prober | None, notes: list[str],
-                             interrupted: bool) -> dict[str, Any]:
-    problems: list[str] = []
+                             timeline: Timeline | None, prober: Prober | None, unknown: list[str]) -> dict[str, Any]:
+    problems: list[str] = []   # a ledger that could not be read: the audit is incomplete
     ledger, requests = await collect_bureau(services.bureau_admin_url, run_dir, problems)
     sut_rows = await collect_sut(services.sut_url, run_dir, problems)
     ops = read_operations(run_dir)
@@ -310,22 +319,19 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
     end = meta.get("load_end_at") or time.time()
     drain_end = meta.get("drain_end_at") or time.time()
     write_history(run_dir, ops, start)
-    reasons = list(notes) + problems
-    if interrupted:
-        reasons.append("the run was interrupted before it finished")
-    reasons += compromised_reasons(scenario.scaled_load(), ops, prober.records if prober else [],
-                                   meta.get("load_summary") or {})
+    load = scenario.scaled_load()
+    soft = compromised_reasons(load, ops, prober.records if prober else [], meta.get("load_summary") or {})
     data = RunData(
         scenario=scenario.name or "scenario", seed=scenario.seed, seller_tax_id=scenario.services.seller.tax_id,
         load_start_at=start, load_end_at=end, drain_end_at=drain_end, operations=ops,
         faults=timeline.final_windows() if timeline else [], probes=prober.records if prober else [],
         bureau_ledger=ledger, bureau_requests=requests, sut_ledger=sut_rows,
-        gates=[g.model_dump() for g in scenario.gates] or None, compromised_reasons=reasons,
+        gates=[g.model_dump() for g in scenario.gates] or None, compromised_reasons=soft,
+        unknown_reasons=[*unknown, *problems, *load_did_not_run(load, ops)],
+        anomaly_gates_off=scenario.anomaly_gates_off,
         malformed=summary_block(run_dir) if scenario.malformed is not None else None,
     )
     summary = build_summary(data)
-    if problems or any("exited unexpectedly" in n for n in notes):
-        summary["verdict"] = "fail"  # the audit itself is incomplete: never a pass
     _write_json(run_dir / "summary.json", summary)
     write_metrics(run_dir, summary)  # metrics.prom: the same figures for dashboards
     return summary

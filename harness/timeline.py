@@ -75,10 +75,10 @@ class Timeline:
         self.active.add(spec.id)
         try:
             revert = await injector.apply(spec, self.ctx)
-        except FaultError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to apply is recorded: the run is then unknown
             self.active.discard(spec.id)
-            w["error"] = str(exc)
-            self.errors.append(f"fault {spec.id}: {exc}")
+            w["error"] = str(exc) if isinstance(exc, FaultError) else f"{type(exc).__name__}: {exc}"
+            self.errors.append(f"fault {spec.id}: could not be applied: {w['error']}")
             self._write(w)
             return
         w["applied_at"] = time.time()

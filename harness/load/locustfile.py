@@ -31,7 +31,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.data.orders import OrderFactory
-from harness.history import Operation, Recorder
+from harness.history import Operation, Recorder, invoke_record
 from harness.load.job import ERROR_INTERRUPTED, JOB_ENV, STATS_FILE, LoadJob, StatsLog, classify
 from harness.load.shapes import ArrivalClock, LoadConfig, cumulative, locust_tick, target_at, total_duration
 
@@ -39,11 +39,13 @@ JOB = LoadJob.read(os.environ[JOB_ENV])
 CONFIG = LoadConfig.model_validate(JOB.load)
 STATS_PATH = os.path.join(JOB.run_dir, STATS_FILE)
 BAD_STATUS_ERRORS = ("LocustBadStatusCode", "BadStatusCode")
-OP_FIELDS = tuple(f.name for f in dataclasses.fields(Operation))
+# The completion record leaves the order out: the invoke record written before the request
+# carries it (harness.history.merge_records joins the two).
+OP_FIELDS = tuple(f.name for f in dataclasses.fields(Operation) if f.name != "order")
 
 
 def as_record(op: Operation) -> dict[str, Any]:
-    """The operation as a shallow dict: ``asdict`` deep-copies the order, a hot-path cost."""
+    """The completion as a shallow dict: ``asdict`` deep-copies the order, a hot-path cost."""
     return {name: getattr(op, name) for name in OP_FIELDS}
 
 
@@ -88,6 +90,7 @@ def place_order(client: Any, node: Node) -> None:
     order = node.factory.next()
     op_id = f"{node.worker}-{node.factory.count:06d}"
     invoke_at = time.time()
+    node.recorder.write(invoke_record(op_id, "issue", order["order_id"], invoke_at, node.worker, order), flush=True)
     node.sent += 1
     try:
         with client.post("/invoices", json=order, name="POST /invoices", catch_response=True) as resp:
