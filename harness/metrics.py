@@ -9,7 +9,8 @@ dashboard can tell "not reached" from "not measured".
 
 Families (all gauges; see docs/ci.md)::
 
-    invoice_chaos_verdict_pass{scenario,seed}                  1 pass, 0 fail
+    invoice_chaos_verdict_pass{scenario,seed}                  1 pass, 0 fail or unknown
+    invoice_chaos_verdict_unknown{scenario,seed}               1 when no verdict could be given
     invoice_chaos_compromised{scenario,seed}                   1 when the figures are not trusted
     invoice_chaos_requests{scenario,seed,outcome}              ok | fail | info | total
     invoice_chaos_latency_seconds{scenario,seed,quantile}      0.5, 0.95, 0.99, 1 (max)
@@ -48,8 +49,10 @@ def to_prometheus(summary: Mapping[str, Any]) -> str:
         for labels, value in samples:
             out.append(f"{PREFIX}{name}{_labels({**base, **labels})} {_number(value)}")
 
-    family("verdict_pass", "1 when every gate of the run passed, 0 otherwise",
+    family("verdict_pass", "1 when the run passed (every fault applied and reverted, every gate held), 0 otherwise",
            [({}, summary.get("verdict") == "pass")])
+    family("verdict_unknown", "1 when the run could not support a verdict (see verdict_reasons), 0 otherwise",
+           [({}, summary.get("verdict") == "unknown")])
     family("compromised", "1 when the run's figures cannot be trusted (see compromised_reasons)",
            [({}, bool(summary.get("compromised")))])
     requests = summary.get("requests") or {}

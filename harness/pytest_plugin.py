@@ -115,7 +115,9 @@ def chaos_run(request: pytest.FixtureRequest, tmp_path: Path) -> ChaosRunner:
     from harness.testing.runner import ChaosRunner, _safe_name
 
     out = request.config.getoption("--chaos-out")
-    base = Path(out) / _safe_name(request.node.name) if out else tmp_path / "chaos"
+    # Relative to where pytest was started, like every path a user gives.
+    root = Path(request.config.invocation_params.dir)
+    base = (root / out).resolve() / _safe_name(request.node.name) if out else tmp_path / "chaos"
     return ChaosRunner(base, label=request.node.name, say=_say)
 
 

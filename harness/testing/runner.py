@@ -54,6 +54,7 @@ class ChaosResult:
     def explain(self) -> str:
         """Failed gates, non-empty anomaly lists and compromise reasons, one per line."""
         lines = [f"run {self.run_dir}: verdict {self.summary.get('verdict')}, exit {self.exit_code}"]
+        lines += [f"  why: {r}" for r in self.summary.get("verdict_reasons") or []]
         for g in self.summary.get("gates") or []:
             if not g.get("passed"):
                 lines.append(f"  gate {g.get('name')}: {g.get('metric')} = {g.get('value')!r}, "
@@ -106,9 +107,12 @@ class ChaosRunner:
         from harness.run import RunOptions
 
         path = self.scenario_file(scenario)
+        # The runner's own numbered folders are replaced on a rerun (--chaos-out kept from a
+        # previous session); a folder the caller names must be new.
         opts = RunOptions(scenario_path=path, sut=sut, sut_cmd=sut_cmd, sut_url=sut_url, seed=seed,
                           time_scale=time_scale, toxiproxy_url=toxiproxy_url, backend=backend,
-                          sut_image=sut_image, out=out or self.base_dir / f"run-{len(self.runs) + 1}")
+                          sut_image=sut_image, out=out or self.base_dir / f"run-{len(self.runs) + 1}",
+                          force=out is None)
         result = _run_sync(opts, self.say)
         summary = result.summary
         if summary is None:

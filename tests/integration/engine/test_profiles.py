@@ -41,6 +41,19 @@ def test_ghost_commit_outcome_per_profile(tmp_path: Path, profile: str):
     assert summary["verdict"] == ("pass" if not GHOST_COMMIT[profile] else "fail")
 
 
+@pytest.mark.parametrize("profile", ["naive", "resilient"])
+def test_bureau_outage_shows_who_drops_orders(tmp_path: Path, profile: str):
+    """CONTRACT §5.7: naive gives up on orders during the outage (dropped); resilient holds them."""
+    summary = run(tmp_path, "bureau-outage", profile, "0.5")
+    if profile == "naive":
+        assert summary["anomalies"]["dropped"], summary["anomalies"]
+        assert "no-dropped-invoices" in {g["name"] for g in summary["gates"] if not g["passed"]}
+        reasons = summary["evidence"][summary["anomalies"]["dropped"][0]]["reasons"]["dropped"]
+        assert "never refused the order itself" in reasons[0]
+    else:
+        assert summary["anomalies"]["dropped"] == [] and summary["verdict"] == "pass", summary["verdict_reasons"]
+
+
 # The documented outcome of every scenario for every profile: "pass"; gate names of which at
 # least one must fail; or "varies" (the outcome depends on where a crash lands in time). Kept in step with the table in docs/scenarios.md.
 MATRIX: dict[str, dict[str, str]] = json.loads((ROOT / "tests" / "data" / "expected-outcomes.json").read_text())
