@@ -4,14 +4,18 @@ Every call returns an ``Outcome``; no exception escapes for anything the network
 can do. The classification is the heart of the resilient profile:
 
 - ``issued``      — a readable invoice record (201, or a 200 replay).
-- ``rejected``    — a definitive 4xx: the bureau refused and committed nothing (as far as a
-                    well-behaved bureau goes; the resilient profile still looks up before it
-                    gives up, in case a ghost commit wore a 4xx).
+- ``rejected``    — 422 ``VALIDATION_FAILED``: the bureau judged the order itself and refused
+                    it (committed nothing, as far as a well-behaved bureau goes; the resilient
+                    profile still looks up before it gives up, in case a ghost commit wore a 4xx).
+                    The only answer that lets a merchant record an order ``failed``: any other
+                    refusal says nothing about the order (CONTRACT §5.7, ``dropped``).
 - ``duplicate``   — 409 ``DUPLICATE_REQUEST`` / ``ALREADY_REVERSED``: something is already there.
-- ``throttled``   — 429 ``RATE_LIMITED`` or 503 ``MAINTENANCE``: refused before handling; retry
-                    after ``retry_after``.
-- ``unknown``     — timeout, reset, 5xx, unreadable body: the call may or may not have
-                    committed (indeterminate). Resolve by lookup before resubmitting.
+- ``throttled``   — an account-level refusal (CONTRACT §5.2): 429 ``RATE_LIMITED``, 503
+                    ``MAINTENANCE``, 401 ``AUTH_EXPIRED``, 403 ``QUOTA_EXCEEDED``, ``MONTH_CLOSED``,
+                    ``DEADLINE_PASSED``: refused before handling; keep the order, retry after
+                    ``retry_after``.
+- ``unknown``     — timeout, reset, 5xx, any other 4xx, unreadable body: the call may or may not
+                    have committed (indeterminate). Resolve by lookup before resubmitting.
 
 aiohttp rather than httpx: measured here, httpx's async client is several times slower on a hot
 path (ARCHITECTURE.md, HTTP clients).
@@ -27,6 +31,9 @@ from typing import Any, Literal, Protocol
 import aiohttp
 
 _JSON = {"Content-Type": "application/json"}
+# Refusals of the account, not of the order (CONTRACT §5.2): wait and try again.
+ACCOUNT_LEVEL = frozenset({"RATE_LIMITED", "MAINTENANCE", "AUTH_EXPIRED", "QUOTA_EXCEEDED", "MONTH_CLOSED",
+                           "DEADLINE_PASSED"})
 Kind = Literal["issued", "rejected", "duplicate", "throttled", "unknown"]
 
 
@@ -141,13 +148,13 @@ def classify(status: int, raw: bytes, retry_after_header: str | None) -> Outcome
     if not isinstance(error, dict):
         return Outcome("unknown", status, retry_after=retry_after, reason="unreadable error body")
     code = error.get("code")
-    if status == 429 or (status == 503 and code == "MAINTENANCE"):
+    if status == 429 or code in ACCOUNT_LEVEL:
         return Outcome("throttled", status, error=error, retry_after=retry_after if retry_after is not None else 1.0)
     if status == 409 and code in ("DUPLICATE_REQUEST", "ALREADY_REVERSED"):
         return Outcome("duplicate", status, error=error)
-    if 400 <= status < 500 and status not in (408,):
+    if status == 422 and code == "VALIDATION_FAILED":
         return Outcome("rejected", status, error=error)
-    return Outcome("unknown", status, error=error, retry_after=retry_after, reason=f"HTTP {status}")
+    return Outcome("unknown", status, error=error, retry_after=retry_after, reason=f"HTTP {status} {code or ''}".strip())
 
 
 def _retry_after(value: str | None) -> float | None:

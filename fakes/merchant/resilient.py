@@ -10,9 +10,10 @@ time. A driver sends the order with ``request_id = order_id``, so every resubmis
 at the bureau. After any indeterminate outcome (timeout, reset, 5xx, garbled body, a 409) it
 first looks the order up by ``external_id`` and adopts what it finds; only when the bureau has
 nothing does it resubmit. Retries wait with capped exponential backoff and full jitter, never
-less than ``Retry-After``; a circuit breaker stops the hammering while the bureau is down. A 4xx
-from the bureau (a policy change, CONTRACT §2) marks the order ``failed`` after one more lookup
-(a ghost commit may wear a 4xx) and is not retried. On start, every pending order is resumed,
+less than ``Retry-After``; a circuit breaker stops the hammering while the bureau is down. A 422
+``VALIDATION_FAILED`` from the bureau (a policy change, CONTRACT §2) marks the order ``failed``
+after one more lookup (a ghost commit may wear a 4xx) and is not retried; any other refusal
+(an account-level one, an unexplained 4xx) keeps the order and retries (CONTRACT §5.7). On start, every pending order is resumed,
 lookup first: the process may have died mid-call. Reversals follow the same rules.
 """
 

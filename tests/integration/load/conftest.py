@@ -39,12 +39,10 @@ class LoadRun:
 
 
 def read_ops(run_dir: Path) -> list[dict[str, Any]]:
-    ops: list[dict[str, Any]] = []
-    for path in sorted(run_dir.glob("operations*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                ops.append(json.loads(line))
-    return ops
+    """The operations as the harness reads them: invoke and completion records joined."""
+    from harness.history import read_operations
+
+    return read_operations(run_dir)
 
 
 @pytest.fixture

@@ -139,7 +139,9 @@ def audit(bureau_url: str, merchant_url: str, ops: list[dict[str, Any]]) -> dict
     ledger = [json.loads(line) for line in raw.splitlines() if line.strip()]
     ledger = [inv for inv in ledger if str(inv.get("external_id", "")).rsplit("-", 2)[0] in prefixes]
     rows = httpx.get(f"{merchant_url}/ledger", timeout=10).json()["invoices"]
-    return audit_invoices(ops, ledger, rows, SELLER_TAX_ID).anomalies
+    raw = httpx.get(f"{bureau_url}/admin/requests", timeout=10).text
+    requests = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    return audit_invoices(ops, ledger, rows, SELLER_TAX_ID, requests).anomalies
 
 
 def nonempty(anomalies: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -75,3 +75,11 @@ def test_classify_answers() -> None:
     assert dup.kind == "duplicate" and dup.invoice_number is None
     assert classify(422, b'{"error": {"code": "VALIDATION_FAILED"}}', None).kind == "rejected"
     assert classify(422, b"garbage", None).kind == "unknown"
+
+
+def test_only_a_validation_refusal_lets_an_order_fail() -> None:
+    """CONTRACT §5.7: any other refusal says nothing about the order (else it is dropped)."""
+    for code, status in (("AUTH_EXPIRED", 401), ("QUOTA_EXCEEDED", 403), ("MONTH_CLOSED", 422)):
+        assert classify(status, f'{{"error": {{"code": "{code}"}}}}'.encode(), None).kind == "throttled", code
+    assert classify(400, b'{"error": {"code": "MALFORMED_REQUEST"}}', None).kind == "unknown"
+    assert classify(404, b'{"error": {"code": "NOT_FOUND"}}', None).kind == "unknown"
