@@ -60,6 +60,9 @@ class RunOptions:
     pull: bool = False
     force: bool = False                 # clear an earlier run in ``out`` instead of refusing it
     fail_on_compromised: bool = False   # a pass with doubts about its figures exits 1
+    scenario: Scenario | None = None    # already resolved (a sweep's variant); else read the path
+    variant: str | None = None          # the variant's label (``hang_s=5``), recorded in run.json
+    sut_health_timeout_s: float | None = None  # overrides services.sut.health_timeout_s
 
 
 @dataclass
@@ -107,7 +110,15 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     """Run one scenario. ``say`` prints progress lines for people (stderr in the CLI)."""
     if opts.backend not in ("local", "docker"):
         raise InputError(f"--backend {opts.backend!r}: use local or docker")
-    scenario = load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
+    scenario = opts.scenario or load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
+    if opts.sut_health_timeout_s is not None:
+        services = scenario.services
+        sut_settings = services.sut.model_copy(update={"health_timeout_s": opts.sut_health_timeout_s})
+        scenario = scenario.model_copy(update={"services": services.model_copy(update={"sut": sut_settings})})
+    if scenario.sweep is not None:
+        raise InputError(f"{opts.scenario_path}: sweeps {scenario.sweep.param} over {len(scenario.sweep.values)} values; "
+                         "`invoice-chaos run` runs one variant per value (from Python: run each of "
+                         "harness.sweep.load_variants(path))")
     sut = choose_sut(scenario, opts.sut, opts.sut_cmd, opts.sut_url, opts.sut_image, opts.backend)
     specs = scenario.fault_specs()
     if sut.url and any(s.family == "process" and s.target == "sut" for s in specs):
@@ -125,7 +136,8 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     state_dir.mkdir(exist_ok=True)
     run_id = f"{int(time.time()) % 100000:05d}{scenario.seed % 1000:03d}"
     meta: dict[str, Any] = {
-        "run_id": run_id, "scenario": scenario.name, "seed": scenario.seed, "backend": opts.backend,
+        "run_id": run_id, "scenario": scenario.name, "variant": opts.variant, "seed": scenario.seed,
+        "backend": opts.backend,
         "sut": sut.label, "time_scale": scenario.time_scale, "started_at": time.time(),
         "load_start_at": None, "load_end_at": None, "drain_end_at": None, "finished_at": None,
         "interrupted": False, "versions": _versions(),

@@ -50,10 +50,13 @@ class SutSettings(_Frozen):
     cmd: str | None = None
     url: str | None = None
     image: str | None = None
+    # How long the SUT may take to answer GET /health after a start (and after each restart of
+    # a process fault); None: 30 s for a process, 90 s for a container.
+    health_timeout_s: float | None = Field(default=None, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _one_way(self) -> SutSettings:
-        given = [k for k in ("reference", "cmd", "url", "image") if getattr(self, k)]
+        given = [k for k in ("reference", "cmd", "url", "image") if getattr(self, k)]  # one way to run
         if len(given) > 1:
             raise ValueError(f"give one of reference, cmd, url, image; got {', '.join(given)}")
         return self
@@ -117,6 +120,14 @@ class RandomFaults(_Frozen):
         return self
 
 
+class Sweep(_Frozen):
+    """One scenario, several variants: ``param`` (a dotted path into the scenario, faults
+    addressed by id: ``faults.hang.params.hang_s``) takes each of ``values`` in turn."""
+
+    param: str = Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$")
+    values: tuple[Any, ...] = Field(min_length=1, max_length=50)
+
+
 class Scenario(_Frozen):
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     description: str = ""
@@ -132,6 +143,7 @@ class Scenario(_Frozen):
     # `anomaly_gates: {phantom: off}`. YAML reads a bare off as false; both are accepted.
     anomaly_gates: dict[str, Literal["on", "off"]] = Field(default_factory=dict)
     malformed: MalformedConfig | None = None
+    sweep: Sweep | None = None
 
     @field_validator("anomaly_gates", mode="before")
     @classmethod
@@ -181,8 +193,26 @@ class Scenario(_Frozen):
 
 
 def load_scenario(path: str | Path, *, seed: int | None = None, time_scale: float | None = None) -> Scenario:
-    """Read, validate and resolve a scenario file; every problem raises ``ScenarioError``."""
+    """Read, validate and resolve a scenario file; every problem raises ``ScenarioError``.
+
+    A file with a ``sweep`` resolves as written, and each of its variants is validated too
+    (``harness.sweep.load_variants`` gives them)."""
     p = Path(path)
+    data, root = read_scenario_data(p)
+    if seed is not None:
+        data["seed"] = seed
+    if time_scale is not None:
+        data["time_scale"] = float(data.get("time_scale", 1.0)) * time_scale
+    scenario = resolve_scenario(data, root, p)
+    if scenario.sweep is not None:
+        from harness.sweep import variants_of
+
+        variants_of(scenario, data, root, p)  # raises ScenarioError naming the value that breaks
+    return scenario
+
+
+def read_scenario_data(p: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    """The file's top-level mapping and its YAML node tree (for line numbers)."""
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -199,17 +229,18 @@ def load_scenario(path: str | Path, *, seed: int | None = None, time_scale: floa
     if not isinstance(data, dict):
         raise ScenarioError(str(p), ["the top level must be a mapping with at least `load:`"])
     data.setdefault("name", p.stem)
-    if seed is not None:
-        data["seed"] = seed
-    if time_scale is not None:
-        data["time_scale"] = float(data.get("time_scale", 1.0)) * time_scale
+    return data, root
+
+
+def resolve_scenario(data: dict[str, Any], root: yaml.Node | None, p: Path, *, where: str = "") -> Scenario:
+    """Validate scenario data into a ``Scenario``; ``where`` prefixes each problem (a variant)."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(str(p), [_describe(err, root) for err in exc.errors()]) from None
+        raise ScenarioError(str(p), [where + _describe(err, root) for err in exc.errors()]) from None
     problems = _check_faults(scenario, root)
     if problems:
-        raise ScenarioError(str(p), problems)
+        raise ScenarioError(str(p), [where + problem for problem in problems])
     return scenario
 
 

@@ -169,6 +169,10 @@ async def start_stack(
             assert sut.cmd is not None
             _check_cmd(sut.cmd)
             sut_svc = backend.service("sut", sut.cmd, env=env, port=sut_port, health_path="/health", shell=True)
+        sut_svc.health_timeout_s = scenario.services.sut.health_timeout_s or 30.0
+        sut_svc.health_hint = (f" (the SUT must listen on $HOST:$PORT, here 127.0.0.1:{sut_port}, and answer GET /health "
+                               "with 200 when ready; give a slow start more time with services.sut.health_timeout_s "
+                               "or --sut-health-timeout)")
         await sut_svc.start()
         await sut_svc.wait_healthy()
         sut_url = sut_svc.url

@@ -30,8 +30,12 @@ class Service(Protocol):
 
     async def start(self) -> None: ...
 
-    async def wait_healthy(self, deadline_s: float = 30.0) -> None:
-        """Return once the health URL answers 2xx; raise ``BackendError`` (with the log tail) if not."""
+    health_timeout_s: float
+    health_hint: str
+
+    async def wait_healthy(self, deadline_s: float | None = None) -> None:
+        """Return once the health URL answers 2xx within ``deadline_s`` (default
+        ``health_timeout_s``); raise ``BackendError`` (with the log tail and the hint) if not."""
         ...
 
     async def kill(self) -> None:

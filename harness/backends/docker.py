@@ -142,7 +142,13 @@ class DockerService:
         except docker.errors.APIError as exc:
             raise BackendError(f"{self.name}: cannot create a container from {self.image}: {exc.explanation or exc}") from None
 
-    async def wait_healthy(self, deadline_s: float = 60.0) -> None:
+    # How long a start may take, and what to say when it takes longer (the SUT's are set from
+    # the scenario: ``services.sut.health_timeout_s``).
+    health_timeout_s: float = 60.0
+    health_hint: str = ""
+
+    async def wait_healthy(self, deadline_s: float | None = None) -> None:
+        deadline_s = self.health_timeout_s if deadline_s is None else deadline_s
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
             if not await asyncio.to_thread(lambda: self.alive):
@@ -154,7 +160,7 @@ class DockerService:
                 return
             await asyncio.sleep(0.2)
         await self.save_logs()
-        raise BackendError(f"{self.name} did not answer {self.health_url} within {deadline_s:.0f} s; "
+        raise BackendError(f"{self.name} did not answer {self.health_url} within {deadline_s:g} s{self.health_hint}; "
                            f"last lines of {self.log_path}:\n{_tail(self.log_path)}")
 
     async def kill(self) -> None:

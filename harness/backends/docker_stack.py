@@ -129,8 +129,12 @@ async def start_containers(backend: DockerBackend, scenario: Scenario, *, refere
             assert sut_image is not None
             sut = backend.container("sut", sut_image, None, env=env, port=SUT_PORT, health_path="/health",
                                     volume="/state")
+        sut.health_timeout_s = scenario.services.sut.health_timeout_s or 90.0   # an image starts slower
+        sut.health_hint = (f" (the SUT container must listen on $HOST:$PORT, here 0.0.0.0:{SUT_PORT}, and answer "
+                           "GET /health with 200 when ready; give a slow start more time with "
+                           "services.sut.health_timeout_s or --sut-health-timeout)")
         await sut.start()
-        await sut.wait_healthy(deadline_s=90.0)
+        await sut.wait_healthy()
         sut_url = sut.url
     return DockerStackParts(bureau=bureau, proxy=proxy, sut=sut, sut_url=sut_url, toxiproxy_url=proxy.url,
                             bureau_host_port=bureau.host_port, proxy_listen=listen, proxy_choice=choice)

@@ -96,7 +96,13 @@ class LocalService:
         _LIVE_GROUPS.add(self._proc.pid)
         self.starts += 1
 
-    async def wait_healthy(self, deadline_s: float = 30.0) -> None:
+    # How long a start may take, and what to say when it takes longer (the SUT's are set from
+    # the scenario: ``services.sut.health_timeout_s``).
+    health_timeout_s: float = 30.0
+    health_hint: str = ""
+
+    async def wait_healthy(self, deadline_s: float | None = None) -> None:
+        deadline_s = self.health_timeout_s if deadline_s is None else deadline_s
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
             if not self.alive:
@@ -107,7 +113,7 @@ class LocalService:
                 return
             await asyncio.sleep(0.1)
         raise BackendError(
-            f"{self.name} did not answer {self.health_url} within {deadline_s:.0f} s; "
+            f"{self.name} did not answer {self.health_url} within {deadline_s:g} s{self.health_hint}; "
             f"last lines of {self.log_path}:\n{log_tail(self.log_path)}")
 
     async def kill(self) -> None:

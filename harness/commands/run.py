@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from harness.run import RunOptions, RunResult
+    from harness.sweep import Variant
 
 HELP = "run a scenario against a SUT and write the run directory"
 EXAMPLE = "invoice-chaos run scenarios/smoke.yaml --sut reference:resilient --seed 7"
@@ -37,10 +39,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on-compromised", action="store_true",
                    help="exit 1 for a pass whose figures are in doubt (a saturated machine, a lagging load)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
-                   help="run N times with seeds seed, seed+1, ... into DIR/repeat-1 ... (for confidence intervals)")
+                   help="run N times with seeds seed, seed+1, ... into DIR/repeat-1 ... (for confidence intervals); "
+                        "a scenario with a sweep runs each variant N times")
     p.add_argument("--time-scale", type=float, metavar="F",
                    help="stretch (F > 1) or compress (F < 1) every duration of the scenario")
     p.add_argument("--toxiproxy-url", metavar="URL", help="use this Toxiproxy server instead of the embedded one")
+    p.add_argument("--sut-health-timeout", type=float, metavar="S",
+                   help="seconds the SUT may take to answer GET /health after a start (default 30; 90 for an image)")
     p.add_argument("--bureau-listen", default="127.0.0.1:26001", metavar="HOST:PORT",
                    help="proxy address the SUT reaches the bureau on, for --sut-url (default 127.0.0.1:26001)")
 
@@ -55,41 +60,48 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--seed {args.seed}: must be 0 or more")
     if args.repeat < 1:
         raise InputError(f"--repeat {args.repeat}: must be 1 or more")
+    if args.sut_health_timeout is not None and not 0 < args.sut_health_timeout <= 3600:
+        raise InputError(f"--sut-health-timeout {args.sut_health_timeout}: give seconds, more than 0 and at most 3600")
     opts = RunOptions(scenario_path=args.scenario, sut=args.sut, sut_cmd=args.sut_cmd, sut_url=args.sut_url,
                       seed=args.seed, out=args.out, time_scale=args.time_scale,
                       toxiproxy_url=args.toxiproxy_url, bureau_listen=args.bureau_listen,
                       backend=args.backend or ("docker" if args.sut_image else "local"), sut_image=args.sut_image,
                       toxiproxy_image=args.toxiproxy_image, pull=args.pull, force=args.force,
-                      fail_on_compromised=args.fail_on_compromised)
-    if args.repeat == 1:
-        return _one(opts)
-    return _repeat(opts, args.repeat)
+                      fail_on_compromised=args.fail_on_compromised, sut_health_timeout_s=args.sut_health_timeout)
+    from harness.sweep import load_variants
+
+    variants = load_variants(args.scenario, seed=args.seed, time_scale=args.time_scale)
+    if len(variants) == 1 and args.repeat == 1:
+        return _one(replace(opts, scenario=variants[0].scenario))
+    return _many(opts, variants, args.repeat)
 
 
-def _repeat(opts: RunOptions, n: int) -> int:
-    """N runs into one folder, seeds derived from the first; one aggregate verdict, line and
-    file (aggregate.json, a merged junit.xml); exit code: the worst of them."""
-    from dataclasses import replace
-
+def _many(opts: RunOptions, variants: list[Variant], n: int) -> int:
+    """Every variant of a sweep, each N times, into one folder (``hang_s=5/``, ``repeat-2/``);
+    seeds derived from the first. One aggregate verdict, line and files (aggregate.json,
+    aggregate.md with the value -> anomalies table, a merged junit.xml); exit: the worst."""
     from harness.aggregate import RunOutcome, counts_line, write_aggregate
     from harness.outdir import prepare_run_dir
     from harness.run import default_run_dir, main_sync
-    from harness.scenario import load_scenario
 
-    scenario = load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
-    base = opts.out.resolve() if opts.out is not None else default_run_dir(scenario)
+    base = opts.out.resolve() if opts.out is not None else default_run_dir(variants[0].scenario)
     prepare_run_dir(base, force=opts.force)
+    plan = [(v, i) for v in variants for i in range(1, n + 1)]
     outcomes: list[RunOutcome] = []
-    for i in range(1, n + 1):
-        print(f"repeat {i} of {n} (seed {scenario.seed + i - 1})", file=sys.stderr)
-        result = main_sync(replace(opts, seed=scenario.seed + i - 1, out=base / f"repeat-{i}", force=False))
+    for k, (v, i) in enumerate(plan, 1):
+        name = "/".join(x for x in (v.label, f"repeat-{i}" if n > 1 else None) if x)
+        seed = v.scenario.seed + i - 1
+        print(f"[{k}/{len(plan)}] {name} (seed {seed})", file=sys.stderr)
+        scenario = v.scenario.model_copy(update={"seed": seed})
+        result = main_sync(replace(opts, scenario=scenario, variant=v.label, seed=seed, out=base / name, force=False))
         tell(result)
-        outcomes.append(RunOutcome(f"repeat-{i}", result.run_dir, result.exit_code, result.summary))
+        outcomes.append(RunOutcome(name, result.run_dir, result.exit_code, result.summary, v.label, v.value))
         if result.exit_code in (2, 3, 130):
             break
-    write_aggregate(base, outcomes, "repeat")
+    param = variants[0].param
+    write_aggregate(base, outcomes, "sweep" if param else "repeat", param=param)
     print(counts_line(outcomes), file=sys.stderr)
-    print(base)
+    print(base / "aggregate.md")
     return max(o.exit_code for o in outcomes)
 
 

@@ -24,6 +24,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on-compromised", action="store_true",
                    help="a pass whose figures are in doubt counts as a failure (exit 1)")
     p.add_argument("--toxiproxy-url", metavar="URL", help="use this Toxiproxy server instead of the embedded one")
+    p.add_argument("--sut-health-timeout", type=float, metavar="S",
+                   help="seconds the SUT may take to answer GET /health after a start (default 30)")
 
 
 def scenario_files(paths: list[Path]) -> list[Path]:
@@ -49,24 +51,27 @@ def run(args: argparse.Namespace) -> int:
     from harness.commands.run import tell
     from harness.outdir import prepare_run_dir
     from harness.run import RunOptions, main_sync
-    from harness.scenario import load_scenario
+    from harness.sweep import load_variants
 
     files = scenario_files(args.paths)
-    for f in files:  # every file is checked before anything runs
-        load_scenario(f, seed=args.seed, time_scale=args.time_scale)
+    # Every file (and every variant of a sweep) is checked before anything runs.
+    plan = [(f, v) for f in files for v in load_variants(f, seed=args.seed, time_scale=args.time_scale)]
     out = (args.out or Path("reports") / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-suite").resolve()
     prepare_run_dir(out, force=args.force)
+    print(planned_time([v.scenario for _, v in plan]), file=sys.stderr)
     rows: list[dict[str, Any]] = []
     outcomes: list[RunOutcome] = []
-    for i, f in enumerate(files, 1):
-        print(f"[{i}/{len(files)}] {f.stem}", file=sys.stderr)
-        opts = RunOptions(scenario_path=f, sut=args.sut, sut_cmd=args.sut_cmd, seed=args.seed,
-                          out=out / f.stem, time_scale=args.time_scale, toxiproxy_url=args.toxiproxy_url,
-                          fail_on_compromised=args.fail_on_compromised)
+    for i, (f, v) in enumerate(plan, 1):
+        name = f"{f.stem}/{v.label}" if v.label else f.stem
+        print(f"[{i}/{len(plan)}] {name}", file=sys.stderr)
+        opts = RunOptions(scenario_path=f, sut=args.sut, sut_cmd=args.sut_cmd, seed=v.scenario.seed,
+                          out=out / name, time_scale=args.time_scale, toxiproxy_url=args.toxiproxy_url,
+                          fail_on_compromised=args.fail_on_compromised, scenario=v.scenario, variant=v.label,
+                          sut_health_timeout_s=args.sut_health_timeout)
         result = main_sync(opts)
         tell(result)
-        rows.append(_row(f.stem, result.exit_code, result.summary))
-        outcomes.append(RunOutcome(f.stem, result.run_dir, result.exit_code, result.summary))
+        rows.append(_row(name, result.exit_code, result.summary))
+        outcomes.append(RunOutcome(name, result.run_dir, result.exit_code, result.summary, v.label, v.value))
         if result.exit_code == 130:
             break
     (out / "suite.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -76,6 +81,23 @@ def run(args: argparse.Namespace) -> int:
     print(counts_line(outcomes), file=sys.stderr)
     print(out / "suite.md")
     return max(o.exit_code for o in outcomes)
+
+
+# Starting the services and collecting take a few seconds a run (measured: 5-8 s here).
+SETUP_S = 8.0
+
+
+def planned_time(scenarios: list[Any]) -> str:
+    """What the suite will take, said before it starts: the load of every run, plus its drain
+    (an upper bound: it ends early once nothing is pending) and its setup."""
+    from harness.load.shapes import total_duration
+
+    load = sum(total_duration(s.scaled_load().shape) for s in scenarios)
+    drain = sum(s.drain_scaled_s for s in scenarios)
+    setup = SETUP_S * len(scenarios)
+    low, high = (load + setup) / 60, (load + drain + setup) / 60
+    return (f"suite: {len(scenarios)} run(s), about {low:.0f}-{high:.0f} min "
+            f"({load / 60:.1f} min of load, drains of up to {drain / 60:.1f} min)")
 
 
 def _row(name: str, code: int, s: dict[str, Any] | None) -> dict[str, Any]:

@@ -39,4 +39,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"gates: {len(gates)} ({len(declared)} declared, the rest by default{off})")
     for g in gates:
         print(f"  gate {g['name']}: {g['metric']} {g['op']} {g['threshold']}")
+    if sc.sweep is not None:
+        from harness.sweep import load_variants
+
+        variants = load_variants(args.scenario, seed=args.seed, time_scale=args.time_scale)
+        print(f"sweep: {sc.sweep.param} takes {len(variants)} values, one run each "
+              f"(about {len(variants) * total_duration(load.shape):.0f} s of load in all):")
+        for v in variants:
+            print(f"  variant {v.label}: seed {v.scenario.seed}")
     return 0

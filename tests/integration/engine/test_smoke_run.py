@@ -61,7 +61,7 @@ def test_repeat_runs_into_one_folder_with_derived_seeds(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     seeds = [json.loads((out / f"repeat-{i}" / "summary.json").read_text())["seed"] for i in (1, 2)]
     assert seeds == [40, 41]
-    assert proc.stdout.strip().splitlines()[-1] == str(out)
+    assert proc.stdout.strip().splitlines()[-1] == str(out / "aggregate.md")
 
 
 def test_toxiproxy_url_uses_that_server_and_says_so(tmp_path: Path):
@@ -92,3 +92,18 @@ def test_toxiproxy_url_uses_that_server_and_says_so(tmp_path: Path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_sut_health_timeout_is_a_setting_and_says_where_to_listen(tmp_path: Path):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text("name: tiny\nload:\n  shape: {type: steady, target: 5, duration_s: 3}\ndrain_s: 2\n"
+                        "services:\n  sut: {health_timeout_s: 1.5}\n")
+    started = time.monotonic()
+    proc = cli("run", str(scenario), "--sut-cmd", "sleep 60", "--out", str(tmp_path / "r"), timeout=60)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert time.monotonic() - started < 20
+    assert "within 1.5 s" in proc.stderr and "must listen on $HOST:$PORT" in proc.stderr
+    proc = cli("run", str(scenario), "--sut-cmd", "sleep 60", "--sut-health-timeout", "0.5",
+               "--out", str(tmp_path / "r2"), timeout=60)
+    assert proc.returncode == 3 and "within 0 s" not in proc.stderr and "--sut-health-timeout" in proc.stderr
+    assert not wait_no_processes(tmp_path / "r2")

@@ -131,3 +131,27 @@ def test_repeat_ends_with_one_aggregate_line_file_and_junit(tmp_path: Path):
     root = ET.parse(out / "junit.xml").getroot()
     names = {s.get("name", "") for s in root.iter("testsuite")}
     assert any(n.startswith("repeat-1.") for n in names) and any(n.startswith("repeat-2.") for n in names)
+
+
+def test_a_sweep_runs_one_variant_per_value_with_one_verdict(tmp_path: Path):
+    """Each value runs as its own variant (its own folder, seed and verdict), with one verdict
+    and table for the sweep. retrying resubmits after any 504 with a fresh id: duplicates at
+    every hold, and the longer hold shows in its answers' latency."""
+    path = scenario(
+        tmp_path, "swept", duration=6,
+        faults="faults:\n  - {id: hang, family: bureau, kind: ghost_commit, start_s: 1, duration_s: 4, "
+               "params: {probability: 0.5, hang_s: 1, match: {method: POST, path: /api/v1/invoices}}}",
+        extra="sweep: {param: faults.hang.params.hang_s, values: [0.5, 3]}")
+    out = tmp_path / "sweep"
+    proc = cli("run", str(path), "--sut", "reference:retrying", "--out", str(out), timeout=240)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == str(out / "aggregate.md")
+    agg = json.loads((out / "aggregate.json").read_text())
+    assert agg["kind"] == "sweep" and agg["param"] == "faults.hang.params.hang_s"
+    runs = {r["value"]: r for r in agg["runs"]}
+    assert set(runs) == {0.5, 3} and [r["seed"] for r in agg["runs"]] == [3, 4]
+    assert all(r["anomalies"]["duplicate"] > 0 and r["verdict"] == "fail" for r in runs.values())
+    p99 = {v: json.loads((out / f"hang_s={v}" / "summary.json").read_text())["latency_ms"]["p99"] for v in ("0.5", "3")}
+    assert p99["3"] > p99["0.5"] + 1000, p99
+    assert json.loads((out / "hang_s=3" / "run.json").read_text())["variant"] == "hang_s=3"
+    assert "| faults.hang.params.hang_s | verdict |" in (out / "aggregate.md").read_text()
