@@ -340,7 +340,7 @@ async def _collect_and_check(run_dir: Path, scenario: Scenario, services: Stack,
         bureau_ledger=ledger, bureau_requests=requests, sut_ledger=sut_rows,
         gates=[g.model_dump() for g in scenario.gates] or None, compromised_reasons=soft,
         unknown_reasons=[*unknown, *problems, *load_did_not_run(load, ops)],
-        anomaly_gates_off=scenario.anomaly_gates_off,
+        anomaly_gates_off=scenario.anomaly_gates_off, bureau_dedup=scenario.services.bureau.dedup,
         malformed=summary_block(run_dir) if scenario.malformed is not None else None,
     )
     summary = build_summary(data)

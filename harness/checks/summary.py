@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.checks.gates import evaluate_gates
+from harness.checks.hints import hints
 from harness.checks.invoices import audit_invoices
 from harness.checks.recovery import drain_time, time_to_detect, time_to_recover
 from harness.checks.verdict import decide, fault_reasons, gates_for, steady_state_reasons
@@ -42,6 +43,7 @@ class RunData:
     compromised_reasons: list[str] = field(default_factory=list)  # doubts that keep a verdict
     unknown_reasons: list[str] = field(default_factory=list)      # why no verdict can be given
     anomaly_gates_off: tuple[str, ...] = ()                       # anomaly kinds not gated
+    bureau_dedup: str = "request_id"                              # the bureau's dedup mode, for hints
     malformed: dict[str, Any] | None = None  # harness.data.report.summary_block of malformed.json
 
 
@@ -195,6 +197,7 @@ def _build_summary(run: RunData) -> dict[str, Any]:
         "bureau_calls": bureau_calls(order_ids, run.bureau_requests),
         "evidence": _evidence(audit.reasons, load_ops, run),
     }
+    summary["hints"] = hints(audit.anomalies, summary["evidence"], run.bureau_dedup)
     if run.malformed is not None:
         summary["malformed"] = run.malformed
     malformed_responses = response_breakdown(load_ops, run.faults, run.bureau_requests)
@@ -231,4 +234,8 @@ def _evidence(reasons: Mapping[str, Mapping[str, list[str]]], ops: Sequence[Mapp
     for req in run.bureau_requests:
         if req.get("external_id") in wanted:
             by_order[req["external_id"]]["requests"].append(dict(req))
+    for ev in by_order.values():  # each list in the order things happened
+        ev["operations"].sort(key=lambda o: o.get("invoke_at") or 0.0)
+        ev["bureau_invoices"].sort(key=lambda i: str(i.get("committed_at") or ""))
+        ev["requests"].sort(key=lambda r: str(r.get("at") or ""))
     return by_order

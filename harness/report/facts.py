@@ -52,6 +52,7 @@ class Facts:
     availability: Any
     missing: list[str] = field(default_factory=list)
     verdict_reasons: list[str] = field(default_factory=list)  # why fail or unknown, first
+    hints: list[dict[str, Any]] = field(default_factory=list)  # likely causes (harness.checks.hints)
     interrupted: bool = False
     fault_errors: list[str] = field(default_factory=list)  # faults that failed to apply
     problems: list[str] = field(default_factory=list)      # parts of the report that failed
@@ -167,6 +168,7 @@ def build_facts(data: RunData, horizon: float) -> Facts:
         availability=s.get("availability"),
         missing=list(data.missing),
         verdict_reasons=[str(r) for r in s.get("verdict_reasons") or []],
+        hints=[h for h in s.get("hints") or [] if isinstance(h, dict) and h.get("hint")],
         fault_errors=[f"{r.get('id')} {r.get('kind')}: {r.get('error')}"
                       for r in data.faults.to_dict("records")
                       if isinstance(r.get("error"), str) and r.get("error")],

@@ -181,6 +181,6 @@ def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
         img={k: base64.b64encode(v).decode("ascii") for k, v in images.items()},
         details=[(k, alt) for k, alt in DETAIL_PLOTS if k in images],
         error_table=_error_table(ops), malformed=malformed or [], findings=findings,
-        what=what_went_wrong or [], availability=_availability(facts.availability), run_rows=_run_rows(run, run_dir),
+        what=what_went_wrong or [], hints=[story.hint_line(h) for h in facts.hints], availability=_availability(facts.availability), run_rows=_run_rows(run, run_dir),
         run_id=run.get("run_id", run_dir.name), started=started, run_dir=str(run_dir),
     )

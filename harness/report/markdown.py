@@ -29,6 +29,9 @@ def render_markdown(facts: Facts, what_went_wrong: list[str] | None = None) -> s
     if what_went_wrong:
         lines += ["", "### What went wrong", ""]
         lines += [f"- {_esc(w)}" for w in what_went_wrong]
+    if facts.hints:
+        lines += ["", "### Likely causes", ""]
+        lines += [f"- {_esc(story.hint_line(h))}" for h in facts.hints]
     if facts.faults:
         lines += ["", "### Faults and recovery", ""]
         lines += [f"- {_esc(story.fault_line(f))}" for f in facts.faults]

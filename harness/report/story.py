@@ -94,3 +94,8 @@ def warnings(facts: Facts) -> list[str]:
     if facts.missing:
         out.append("Missing from the run directory: " + ", ".join(facts.missing) + ".")
     return out
+
+
+def hint_line(hint: dict[str, Any]) -> str:
+    """One likely cause: "12 duplicate: the SUT resubmitted ... (e.g. O-17)"."""
+    return f"{hint.get('orders')} {hint.get('kind')}: {hint.get('hint')} (e.g. {hint.get('example')})"

@@ -120,6 +120,8 @@ SUMMARY_SCHEMA: dict[str, Any] = {
                            "max_issue_calls_one_order": _INT},
         },
         "evidence": {"type": "object", "additionalProperties": {"type": "object"}},
+        "hints": {"type": "array", "description": "likely root causes, from the evidence (harness/checks/hints.py)",
+                  "items": {"type": "object", "required": ["kind", "pattern", "orders", "example", "hint"]}},
         "malformed": _MALFORMED,
         "malformed_responses": {"type": "array", "items": _MALFORMED_RESPONSE},
     },
