@@ -33,6 +33,7 @@ from harness.checks.summary import RunData, build_summary
 from harness.collect import collect_bureau, collect_sut, read_operations, write_history
 from harness.data.report import summary_block
 from harness.errors import ChaosError, InputError
+from harness.lifeline import reap_stale
 from harness.metrics import write_metrics
 from harness.probes import Prober
 from harness.outdir import prepare_run_dir
@@ -175,10 +176,12 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     malformed = None  # harness.data.phase.MalformedPhase when the scenario has a malformed phase
     try:
         say(f"run directory: {run_dir}")
+        reap_stale(lambda line: notes.append(line))   # services a killed harness left running here
         say("starting bureau, fault proxy and SUT ...")
         services = await start_stack(stack, backend, scenario, sut, run_id=run_id, state_dir=state_dir,
                                      toxiproxy_url=opts.toxiproxy_url, bureau_listen=opts.bureau_listen,
                                      toxiproxy_image=opts.toxiproxy_image, pull=opts.pull)
+        notes.extend(getattr(backend, "notes", []))
         meta["services"] = {"bureau": services.bureau.url, "toxiproxy": services.toxiproxy_url,
                             "bureau_via_proxy": services.proxy_listen, "sut": services.sut_url,
                             "proxy": services.proxy_info}

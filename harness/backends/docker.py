@@ -244,15 +244,26 @@ class DockerBackend:
         self.network_name = f"ic-{run_id}"
         self.services: list[DockerService] = []
         self._network: Any = None
+        self._watchdog: Any = None
+        self.notes: list[str] = []
 
     async def open(self) -> None:
-        """Create the run's private network (call once, before any container)."""
+        """Create the run's private network and its watchdog (call once, before any container)."""
+        from harness.backends.docker_lifeline import Watchdog, remove_stale
+        from harness.images import image_name
+
         _LIVE_RUNS[self.run_id] = self.client
+        # Runs whose harness was killed outright: their containers must not meet this one.
+        await asyncio.to_thread(remove_stale, self.client, self.notes.append)
         try:
             self._network = await asyncio.to_thread(
                 self.client.networks.create, self.network_name, driver="bridge", labels=labels(self.run_id))
         except Exception as exc:  # noqa: BLE001
             raise BackendError(f"cannot create the Docker network {self.network_name}: {exc}") from None
+        self._watchdog = Watchdog(self.client, self.run_id, image_name("bureau"))
+        problem = await asyncio.to_thread(self._watchdog.start)
+        if problem is not None:
+            self.notes.append(problem)
 
     def container(self, name: str, image: str, command: Sequence[str] | None, *, env: Mapping[str, str],
                   port: int, health_path: str, volume: str | None = None,
@@ -268,5 +279,7 @@ class DockerBackend:
 
     async def close(self) -> None:
         await asyncio.gather(*(s.stop(grace_s=3.0) for s in reversed(self.services)), return_exceptions=True)
-        await asyncio.to_thread(remove_run, self.client, self.run_id)
+        await asyncio.to_thread(remove_run, self.client, self.run_id)   # the watchdog too: it is the run's
+        if self._watchdog is not None:
+            self._watchdog.stop()
         _LIVE_RUNS.pop(self.run_id, None)

@@ -14,13 +14,46 @@ from harness.errors import BackendError
 LABEL = "invoice-chaos"              # on every container, network, volume and image we make
 RUN_LABEL = "invoice-chaos.run"      # the run id
 SERVICE_LABEL = "invoice-chaos.service"
+# Who made it: a run whose harness process is gone from this host is stale (harness.lifeline).
+HOST_LABEL = "invoice-chaos.harness.host"
+PID_LABEL = "invoice-chaos.harness.pid"
+STARTED_LABEL = "invoice-chaos.harness.started"
 
 
 def labels(run_id: str, service: str | None = None) -> dict[str, str]:
-    out = {LABEL: "1", RUN_LABEL: run_id}
+    import os
+    import socket
+
+    from harness.lifeline import start_time
+
+    pid = os.getpid()
+    out = {LABEL: "1", RUN_LABEL: run_id, HOST_LABEL: socket.gethostname(), PID_LABEL: str(pid),
+           STARTED_LABEL: str(start_time(pid) or "")}
     if service:
         out[SERVICE_LABEL] = service
     return out
+
+
+def harness_gone(object_labels: dict[str, str]) -> str | None:
+    """Why the harness that made an object is gone, or None while it may still run.
+
+    Objects of another host cannot be judged from here (their watchdog ends them); objects
+    made before these labels existed have no harness to wait for."""
+    import socket
+
+    from harness.lifeline import start_time
+
+    pid = object_labels.get(PID_LABEL)
+    if not pid:
+        return "made by a harness that did not label itself (an older version)"
+    if object_labels.get(HOST_LABEL) != socket.gethostname():
+        return None
+    now = start_time(int(pid))
+    if now is None:
+        return f"its harness (pid {pid}) is gone"
+    if object_labels.get(STARTED_LABEL) and str(now) != object_labels[STARTED_LABEL]:
+        return f"its harness (pid {pid}) is gone (the pid now belongs to another process)"
+    return None
 
 
 def connect(timeout_s: int = 30) -> Any:

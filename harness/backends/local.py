@@ -3,7 +3,8 @@
 Every service runs in its own session (process group), so signals reach its children too
 (``--sut-cmd "sh -c ..."`` or a uvicorn with workers) and ``stop`` leaves nothing behind. Every
 group is also remembered in a module-level registry that an ``atexit`` hook kills, so even a
-crash of the harness's own code leaves no process listening.
+crash of the harness's own code leaves no process listening; and in the lifeline's registry
+(``harness.lifeline``), whose reaper ends them when the harness is killed outright.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness.errors import BackendError
+from harness.lifeline import LIFELINE, die_with_parent
 from harness.net import http_ok
 
 _LIVE_GROUPS: set[int] = set()
@@ -27,7 +29,9 @@ def _kill_leftovers() -> None:
     for pgid in list(_LIVE_GROUPS):
         _signal_group(pgid, signal.SIGCONT)
         _signal_group(pgid, signal.SIGKILL)
+        LIFELINE.remove(pgid)
     _LIVE_GROUPS.clear()
+    LIFELINE.close()
 
 
 atexit.register(_kill_leftovers)
@@ -53,7 +57,8 @@ class LocalService:
     """One process group on this machine."""
 
     def __init__(self, name: str, argv: Sequence[str] | str, env: Mapping[str, str], port: int,
-                 health_path: str, log_path: Path, shell: bool = False, host: str = "127.0.0.1") -> None:
+                 health_path: str, log_path: Path, shell: bool = False, host: str = "127.0.0.1",
+                 run_dir: str = "") -> None:
         self.name = name
         self.argv = argv
         self.env = dict(env)
@@ -62,6 +67,7 @@ class LocalService:
         self.health_url = self.url + health_path
         self.log_path = log_path
         self.shell = shell
+        self.run_dir = run_dir
         self._proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -88,12 +94,14 @@ class LocalService:
             self._proc = subprocess.Popen(
                 self.argv, shell=self.shell, env={**os.environ, **self.env}, stdout=log,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         except OSError as exc:
             raise BackendError(f"{self.name}: cannot start {self.argv!r}: {exc}") from exc
         finally:
             log.close()
         _LIVE_GROUPS.add(self._proc.pid)
+        LIFELINE.add(self._proc.pid, self.name, str(self.argv), self.run_dir)
         self.starts += 1
 
     # How long a start may take, and what to say when it takes longer (the SUT's are set from
@@ -158,6 +166,7 @@ class LocalService:
             proc.wait(timeout=5.0)
         if not _group_alive(proc.pid):
             _LIVE_GROUPS.discard(proc.pid)
+            LIFELINE.remove(proc.pid)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -179,7 +188,8 @@ class LocalBackend:
 
     def service(self, name: str, argv: Sequence[str] | str, *, env: Mapping[str, str], port: int,
                 health_path: str, shell: bool = False) -> LocalService:
-        svc = LocalService(name, argv, env, port, health_path, self.logs_dir / f"{name}.log", shell=shell)
+        svc = LocalService(name, argv, env, port, health_path, self.logs_dir / f"{name}.log", shell=shell,
+                           run_dir=str(self.logs_dir.parent))
         self.services.append(svc)
         return svc
 

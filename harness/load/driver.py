@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from harness.data.orders import ORDER_ID_RE
 from harness.errors import EnvironmentFailure, InputError
+from harness.lifeline import LIFELINE, die_with_parent
 from harness.load.job import JOB_ENV, STATS_FILE, LoadJob
 from harness.load.progress import Progress, StatsTail
 from harness.load.shapes import LoadConfig, total_duration
@@ -121,10 +122,12 @@ class LoadDriver:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=env,
                 cwd=str(REPO_ROOT), process_group=0 if self._pgid is None else self._pgid,
+                preexec_fn=die_with_parent,
             )
             self._procs.append(proc)
             if self._pgid is None:
                 self._pgid = proc.pid
+                LIFELINE.add(proc.pid, "load", " ".join(argv), str(self.run_dir))
         started = await self._await_start()
         if started is None:
             await self.stop()
@@ -169,6 +172,8 @@ class LoadDriver:
         for p in self._procs:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(p.wait(), timeout=5.0)
+        if self._pgid is not None:
+            LIFELINE.remove(self._pgid)
         if self._progress is not None:
             self._progress.stop()
         self.load_end_at = self._end_marker() or time.time()

@@ -40,7 +40,7 @@ class Facts:
     scenario: str
     seed: Any
     sut: str
-    verdict: str                      # "pass", "fail", "unknown", or "incomplete" (no summary.json)
+    verdict: str                      # "pass", "fail" or "unknown" (also when there is no summary.json)
     compromised: bool
     compromised_reasons: list[str]
     requests: dict[str, int]
@@ -52,6 +52,7 @@ class Facts:
     availability: Any
     missing: list[str] = field(default_factory=list)
     verdict_reasons: list[str] = field(default_factory=list)  # why fail or unknown, first
+    audited: bool = True              # False: no summary.json, the run ended before its audit
     hints: list[dict[str, Any]] = field(default_factory=list)  # likely causes (harness.checks.hints)
     interrupted: bool = False
     fault_errors: list[str] = field(default_factory=list)  # faults that failed to apply
@@ -148,7 +149,11 @@ def build_facts(data: RunData, horizon: float) -> Facts:
     for k, v in lists.items():
         if k not in anomalies and isinstance(v, list):
             anomalies[k] = [str(o) for o in v]
-    verdict = str(s.get("verdict") or "incomplete")
+    audited = bool(s.get("verdict"))
+    verdict = str(s.get("verdict") or "unknown")
+    reasons = [str(r) for r in s.get("verdict_reasons") or []] if audited else [
+        "the run ended before its audit (no summary.json: the harness was interrupted, killed or crashed); "
+        "the figures below come from what was recorded"]
     return Facts(
         scenario=str(s.get("scenario") or data.run.get("scenario") or data.run_dir.name),
         seed=s.get("seed", data.run.get("seed")),
@@ -167,7 +172,7 @@ def build_facts(data: RunData, horizon: float) -> Facts:
         evidence=s["evidence"] if isinstance(s.get("evidence"), dict) else {},
         availability=s.get("availability"),
         missing=list(data.missing),
-        verdict_reasons=[str(r) for r in s.get("verdict_reasons") or []],
+        verdict_reasons=reasons, audited=audited,
         hints=[h for h in s.get("hints") or [] if isinstance(h, dict) and h.get("hint")],
         fault_errors=[f"{r.get('id')} {r.get('kind')}: {r.get('error')}"
                       for r in data.faults.to_dict("records")

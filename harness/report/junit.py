@@ -50,7 +50,7 @@ def render_junit(facts: Facts, explained: dict[str, str] | None = None) -> str:
         reason = None if g.get("passed") else (
             f"{g.get('metric')} = {value}, must be {op} {threshold}")
         _case(gates, f"{prefix}.gates", str(g.get("name") or g.get("metric")), reason)
-    if facts.verdict == "incomplete":
+    if not facts.audited:
         _case(gates, f"{prefix}.gates", "run-completed",
               "no summary.json: the run ended before its audit", "; ".join(story.warnings(facts)))
 
@@ -62,7 +62,7 @@ def render_junit(facts: Facts, explained: dict[str, str] | None = None) -> str:
         detail = (f"{story.ANOMALY_MEANING.get(kind, kind)}.\n"
                   + (f"{explained[kind]}\n" if explained and kind in explained else "")
                   + "\n".join(ids))
-        judged = f"anomalies.{kind}" in gated or facts.verdict == "incomplete"
+        judged = f"anomalies.{kind}" in gated
         if reason is not None and not judged:
             reason = f"not gated (anomaly_gates: {kind} off): {reason}"
         _case(anomalies, f"{prefix}.anomalies", kind, reason, detail, "failure" if judged else "skipped")

@@ -10,7 +10,7 @@ from harness.report import story
 from harness.report.facts import Facts
 
 MAX_ORDERS_PER_KIND = 10
-ICON = {"pass": "✅", "fail": "❌", "incomplete": "⚠️"}
+ICON = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 
 
 def _esc(text: object) -> str:

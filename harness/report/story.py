@@ -80,7 +80,7 @@ def fault_line(f: FaultFacts) -> str:
 
 def warnings(facts: Facts) -> list[str]:
     out: list[str] = []
-    if facts.verdict == "incomplete":
+    if not facts.audited:
         out.append("No summary.json: the run ended before its audit. Anomalies and gates are "
                    "unknown; figures below come from what was recorded.")
     if facts.interrupted:

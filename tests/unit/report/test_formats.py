@@ -107,7 +107,7 @@ def test_facts_fallback_matches_the_contract(run_dir: Path) -> None:
     data = load_run(run_dir)
     facts = build_facts(data, frames.span_s(data))
     f1 = facts.faults[0]
-    assert facts.verdict == "incomplete" and f1.id == "f1"
+    assert facts.verdict == "unknown" and not facts.audited and f1.id == "f1"
     assert f1.time_to_detect_s is not None and f1.time_to_detect_s < 1.0
     assert f1.time_to_recover_s is not None and 0 <= f1.time_to_recover_s <= 6
     assert f1.drain_s is not None and 0 < f1.drain_s <= 6

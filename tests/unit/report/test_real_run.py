@@ -36,4 +36,4 @@ def test_real_run_from_the_json_lines_alone(real_run: Path) -> None:
     (real_run / "summary.json").unlink()
     render(real_run)
     md = (real_run / "report.md").read_text()
-    assert "INCOMPLETE" in md and "f1 ghost_commit" in md
+    assert "UNKNOWN" in md and "before its audit" in md and "f1 ghost_commit" in md

@@ -29,7 +29,7 @@ def test_html_is_self_contained(run_dir: Path) -> None:
 def test_empty_directory_still_renders(tmp_path: Path) -> None:
     html = render(tmp_path)
     text = html.read_text()
-    assert "INCOMPLETE" in text and "Missing from the run directory" in text
+    assert "UNKNOWN" in text and "Missing from the run directory" in text
     assert 'name="run-completed"' in (tmp_path / "junit.xml").read_text()
 
 
@@ -40,7 +40,7 @@ def test_operations_only_recomputes_figures(run_dir: Path) -> None:
     with open(run_dir / "operations.jsonl", "a") as fh:
         fh.write('{"op_id": "torn", "kind": "iss')  # a torn last line from a crash
     text = render(run_dir).read_text()
-    assert "INCOMPLETE" in text and "f1 ghost_commit" in text
+    assert "UNKNOWN" in text and "f1 ghost_commit" in text
     md = (run_dir / "report.md").read_text()
     assert "2,500 operations" in md
 
