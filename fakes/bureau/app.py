@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from fakes.bureau import admin, api, clock as clocks, openapi
+from fakes.bureau import admin, api, clock as clocks, openapi, openapi_lq
 from fakes.bureau.clock import BureauClock
 from fakes.bureau.errors import ApiError, code_for_status
 from fakes.bureau.faults.board import FaultBoard
@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.requestlog = log = RequestLog(ledger)
     app.router.routes.extend(api.ROUTES)
     app.router.routes.extend(lq_api.ROUTES)
-    document = openapi.document(app.title, app.version)
+    document = openapi.document(app.title, app.version, openapi_lq.paths())
     app.openapi = lambda: document  # type: ignore[method-assign]
     app.include_router(admin.router)
 
