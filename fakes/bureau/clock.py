@@ -57,7 +57,7 @@ class BureauClock:
         self._base = wall()
         self._mono0 = monotonic()
         self._header_second = -1
-        self._header = ""
+        self._header = b""
 
     def restore(self, state: ClockState) -> None:
         """Continue from a persisted anchor: where it would be now, never behind the anchor."""
@@ -87,10 +87,13 @@ class BureauClock:
 
     def header(self) -> str:
         """``X-Bureau-Time``: the current bureau time to the second, formatted once per second."""
-        at = self.now()
-        second = int(at)
+        return self.header_bytes().decode("ascii")
+
+    def header_bytes(self) -> bytes:
+        """``header()`` encoded, as the ASGI answer wants it (this runs on every public answer)."""
+        second = int(self.now())
         if second != self._header_second:
-            self._header_second, self._header = second, rfc3339(second)
+            self._header_second, self._header = second, rfc3339(second).encode("ascii")
         return self._header
 
     def _rebase(self, bureau: float, rate: float) -> None:

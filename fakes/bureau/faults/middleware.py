@@ -63,7 +63,7 @@ class FaultMiddleware:
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (TIME_HEADER, self.clock.header().encode())]
+                message["headers"] = [*message.get("headers", ()), (TIME_HEADER, self.clock.header_bytes())]
             await send(message)
 
         try:
