@@ -270,3 +270,24 @@ def test_reset_forgets_the_channel(lq: TestClient) -> None:
     assert lq.get("/admin/ledger").text == ""
     assert upload_one(lq, invoice(numbers[1], kprq(at(START))))["details"][0]["code"] == "NUMBER_NOT_ALLOCATED"
     assert lq.get("/admin/stats").json()["lq"]["ranges"] == 0
+
+
+def test_policy_change_acts_on_the_invoices_of_an_upload_received_under_it(lq: TestClient) -> None:
+    a, b = allocate(lq, 2)
+    lq.put("/admin/faults", json=[{"kind": "policy_change", "rates": ["0.13"], "match": {"path": UPLOADS}}])
+    under = upload(lq, [invoice(a, kprq(at(START)))])
+    lq.delete("/admin/faults")
+    after = upload(lq, [invoice(b, kprq(at(START)))])
+    refused = results(lq, under)[0]
+    assert refused["code"] == "02" and refused["details"][0]["field"] == "lines[0].tax_rate"
+    assert results(lq, after)[0]["code"] == "00"
+
+
+def test_false_duplicate_and_error_on_uploads_store_nothing(lq: TestClient) -> None:
+    (number,) = allocate(lq, 1)
+    for fault in ({"kind": "false_duplicate"}, {"kind": "error", "status": 503}):
+        lq.put("/admin/faults", json=[{**fault, "match": {"path": UPLOADS}}])
+        assert lq.post(UPLOADS, json={"invoices": [invoice(number, kprq(at(START)))]}).status_code in (409, 503)
+    lq.delete("/admin/faults")
+    time.sleep(0.2)
+    assert lq.get(f"{INVOICES}/{number}").status_code == 404 and lq.get("/admin/stats").json()["lq"]["accepted"] == 0
