@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS invoices (
     external_id TEXT NOT NULL,
     red_for TEXT,
     status TEXT NOT NULL,
-    payload TEXT NOT NULL,  -- the request as received: a repeat is compared with it
+    payload TEXT NOT NULL,  -- sync: the request as received (a repeat is compared with it); lq: ''
     record TEXT NOT NULL,
     committed_at REAL NOT NULL,
     channel TEXT NOT NULL DEFAULT 'sync',  -- sync (§1) or lq (§5.4)

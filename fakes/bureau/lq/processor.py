@@ -157,8 +157,7 @@ class Processor:
                                       self.reds, upload.policy, exhausted, reject))
         kinds = sorted({f.kind for f in drawn if f.kind == "upload_stuck"} | set(verdict.acted))
         result = (store.INSERT_RESULT, (upload.seq, idx, verdict.code, _text(verdict.message),
-                                        json.dumps(verdict.details_json(), ensure_ascii=True), verdict.detail_code,
-                                        json.dumps(kinds), now))
+                                        _json_list(verdict.details_json()), verdict.detail_code, _json_list(kinds), now))
         accepted = verdict.accepted
         if accepted is None:
             fut = self.ledger.submit_statements([result])
@@ -170,9 +169,10 @@ class Processor:
                 self.reds.apply(red, accepted.number)
                 after.append((store.USE_CONFIRMATION, (accepted.number, red.confirmation.confirmation_id)))
             rid, ext = item.get("request_id"), item["external_id"]
+            # The payload column serves the synchronous dedup; an lq row's request is its upload's body.
             fut = self.ledger.submit_invoice(InvoiceRow(
                 self._take_seq(), accepted.number, accepted.seller, rid if isinstance(rid, str) else None, ext,
-                red.blue_number if red else None, records.payload_json(item), records.to_json(accepted.record),
+                red.blue_number if red else None, "", records.to_json(accepted.record),
                 reverses=red.blue_number if red and red.full else None, channel="lq", upload_id=upload.upload_id,
                 after=tuple(after)))
         fut.add_done_callback(partial(self._settled, upload, idx, verdict))
@@ -194,6 +194,10 @@ class Processor:
             self._on_accepted()
         if not upload.remaining:
             self.pending.pop(upload.seq, None)
+
+
+def _json_list(items: list[Any]) -> str:
+    return json.dumps(items, ensure_ascii=True) if items else "[]"  # most are empty: skip the encoder
 
 
 def _text(value: str) -> str:
