@@ -1,7 +1,12 @@
-"""Durable issues per second of the fake bureau vs a bare FastAPI POST endpoint, side by side.
+"""Durable issues per second of the fake bureau vs a bare FastAPI POST endpoint, side by side,
+and invoices accepted per second on the asynchronous 乐企 channel beside them.
 
-Three servers: the bureau with its group commit, the bureau committing per request (the
-"before": ``--commit-batch 1``), and a bare FastAPI endpoint that parses and echoes the body.
+Four servers: the bureau with its group commit, the bureau committing per request (the
+"before": ``--commit-batch 1``), a bare FastAPI endpoint that parses and echoes the body, and a
+bureau taking uploads of 100 invoices (``--processing-s 0``: its capacity, not its configured
+delay). An upload slice counts the invoices accepted (``00``, committed) from the slice's start
+until the last invoice uploaded in it is judged, over that time: the 202 path, the judging and
+the commits together. Ranges are allocated by the workers as they go, as a merchant would.
 
 All servers run as separate uvicorn processes pinned to the same single core (when the OS lets
 us pin), with the access log off; the load generator (aiohttp, N keep-alive connections) runs
@@ -27,7 +32,8 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from fakes.bureau.samples import sample_invoice
+from fakes.bureau.clock import CST_OFFSET_S, parse_rfc3339
+from fakes.bureau.samples import SELLER_TAX_ID, sample_invoice
 from harness.net import free_port, wait_http_ok
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +92,63 @@ async def load(url: str, seconds: float, concurrency: int, offset: int) -> tuple
     return ok, bad
 
 
+PER_UPLOAD = 100
+UPLOADERS = 8  # concurrent uploads of 100 invoices: as many invoices in flight as 800 issues
+
+
+def upload_body(first: str, offset: int, issued_at: str, tag: str) -> bytes:
+    invoices = []
+    for k in range(PER_UPLOAD):
+        number = f"{first[:6]}{int(first[6:]) + offset + k:014d}"
+        invoices.append(sample_invoice(request_id=None, external_id=f"{tag}-{number}", invoice_number=number,
+                                       issued_at=issued_at))
+    return json.dumps({"invoices": invoices}, ensure_ascii=False).encode()
+
+
+async def stats(session: aiohttp.ClientSession, base: str) -> dict[str, object]:
+    async with session.get(f"{base}/admin/stats") as resp:
+        found: dict[str, object] = await resp.json()
+        return found
+
+
+async def upload_load(base: str, seconds: float, tag: str) -> tuple[int, float, int]:
+    """(invoices accepted, seconds from the slice's start until all were judged, other answers)."""
+    bad = 0
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=UPLOADERS + 2)) as session:
+        before = int((await stats(session, base))["invoices"])  # type: ignore[call-overload]
+        started = time.monotonic()
+
+        async def worker(w: int) -> None:
+            nonlocal bad
+            serial = 0
+            while time.monotonic() < deadline:
+                serial += 1
+                body = {"request_id": f"{tag}-{w}-{serial}", "seller_tax_id": SELLER_TAX_ID, "count": 5000}
+                async with session.post(f"{base}/api/v1/lq/ranges", json=body) as resp:
+                    first = (await resp.json())["first"]
+                    now = parse_rfc3339(resp.headers["X-Bureau-Time"])
+                issued_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(now) + CST_OFFSET_S))
+                for offset in range(0, 5000, PER_UPLOAD):
+                    if time.monotonic() >= deadline:
+                        return
+                    data = upload_body(first, offset, issued_at, tag)
+                    async with session.post(f"{base}/api/v1/lq/uploads", data=data,
+                                            headers={"content-type": "application/json"}) as resp:
+                        await resp.read()
+                        bad += resp.status != 202
+
+        await asyncio.gather(*(worker(w) for w in range(UPLOADERS)))
+        while True:  # until everything uploaded in the slice is judged and committed
+            found = await stats(session, base)
+            lq = found["lq"]
+            if lq["invoices_waiting"] == 0 and found["backlog"] == 0:  # type: ignore[index]
+                break
+            await asyncio.sleep(0.01)
+        elapsed = time.monotonic() - started
+        return int(found["invoices"]) - before, elapsed, bad  # type: ignore[call-overload]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one slice of load")
@@ -98,7 +161,7 @@ def main() -> int:
         others = os.sched_getaffinity(0) - {core}
         if others:  # keep the load generator off the servers' core
             os.sched_setaffinity(0, others)
-    names = ("bureau", "per-req", "bare")
+    names = ("bureau", "per-req", "bare", "upload")
     rates: dict[str, list[float]] = {name: [] for name in names}
     cpu_rates: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,6 +173,8 @@ def main() -> int:
             "per-req": [sys.executable, "-m", "fakes.bureau", "--port", str(ports["per-req"]), "--db", f"{tmp}/p.db",
                         "--commit-batch", "1"],
             "bare": [sys.executable, str(script), str(ports["bare"])],
+            "upload": [sys.executable, "-m", "fakes.bureau", "--port", str(ports["upload"]), "--db", f"{tmp}/u.db",
+                       "--processing-s", "0"],
         }
         procs = {name: start(commands[name], ports[name], core) for name in names}
         try:
@@ -117,13 +182,19 @@ def main() -> int:
                 for name in names:
                     server = psutil.Process(procs[name].pid)
                     cpu_before = sum(server.cpu_times()[:2])
-                    ok, bad = asyncio.run(load(f"http://127.0.0.1:{ports[name]}/api/v1/invoices",
-                                               args.seconds, args.concurrency, r * 10_000_000))
+                    base = f"http://127.0.0.1:{ports[name]}"
+                    if name == "upload":
+                        ok, elapsed, bad = asyncio.run(upload_load(base, args.seconds, f"U{r}"))
+                    else:
+                        elapsed = args.seconds
+                        ok, bad = asyncio.run(load(f"{base}/api/v1/invoices", args.seconds, args.concurrency,
+                                                   r * 10_000_000))
                     cpu = sum(server.cpu_times()[:2]) - cpu_before
-                    rates[name].append(ok / args.seconds)
+                    rates[name].append(ok / elapsed)
                     cpu_rates[name].append(ok / cpu if cpu > 0 else 0.0)
-                    print(f"round {r + 1} {name:8s} {ok / args.seconds:7.0f} issues/s wall, "
-                          f"{ok / max(cpu, 1e-9):7.0f} per server CPU-second (201: {ok}, other: {bad})")
+                    what = "accepted invoices/s" if name == "upload" else "issues/s"
+                    print(f"round {r + 1} {name:8s} {ok / elapsed:7.0f} {what} wall, "
+                          f"{ok / max(cpu, 1e-9):7.0f} per server CPU-second (ok: {ok}, other: {bad})")
         finally:
             for proc in procs.values():
                 proc.terminate()
@@ -131,10 +202,14 @@ def main() -> int:
     print(f"\n{'median of rounds':38s}{'wall /s':>9s}{'ratio':>7s}{'per CPU-s':>11s}{'ratio':>7s}")
     bare_wall, bare_cpu = statistics.median(rates["bare"]), statistics.median(cpu_rates["bare"])
     labels = {"bureau": "bureau, group commit (durable)", "per-req": "bureau, commit per request (durable)",
-              "bare": "bare FastAPI POST (no storage)"}
+              "bare": "bare FastAPI POST (no storage)", "upload": "乐企 uploads of 100, accepted (durable)"}
     for name in names:
         wall, cpu = statistics.median(rates[name]), statistics.median(cpu_rates[name])
         print(f"{labels[name]:38s}{wall:9.0f}{wall / bare_wall:7.2f}{cpu:11.0f}{cpu / bare_cpu:7.2f}")
+    sync_wall, sync_cpu = statistics.median(rates["bureau"]), statistics.median(cpu_rates["bureau"])
+    up_wall, up_cpu = statistics.median(rates["upload"]), statistics.median(cpu_rates["upload"])
+    print(f"\nuploads vs synchronous issues (same run): {up_wall / sync_wall:.2f} on wall clock, "
+          f"{up_cpu / sync_cpu:.2f} per server CPU-second")
     return 0
 
 

@@ -1,8 +1,9 @@
 """The public API (CONTRACT §1): ``/api/v1/invoices`` issue, reads and red-letter reversal.
 
-Handlers only translate HTTP to ``service.Bureau`` calls. Faults reach in through two narrow
-hooks from ``faults.hooks``: the validation policy (policy_change) and the read lag
-(visibility_lag); everything else a fault does happens in the middleware around them.
+Handlers only translate HTTP to ``service.Bureau`` calls. Faults reach in through narrow hooks
+from ``faults.hooks``: the validation policy (policy_change), the read lag (visibility_lag) and
+the suspended quota (quota_exhausted); everything else a fault does happens in the middleware
+around them.
 
 These are plain Starlette routes, not FastAPI path operations: FastAPI's per-request
 machinery (dependency solving, parameter parsing) costs ~22 µs on every request, about a tenth
@@ -45,7 +46,8 @@ async def issue_invoice(request: Request) -> Response:
     body = parse_json_object(raw)
     hooks.note_ids(request.scope, *_ids(body))
     # parse_json_object proved the bytes are valid UTF-8.
-    return _answer(await bureau.issue(body, hooks.policy(request.scope, bureau.default_policy), raw.decode("utf-8")))
+    return _answer(await bureau.issue(body, hooks.policy(request.scope, bureau.default_policy), raw.decode("utf-8"),
+                                      hooks.quota_exhausted(request.scope)))
 
 
 async def find_invoices(request: Request) -> Response:

@@ -49,13 +49,18 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     return parse_json_object(await read_body(request, limit))
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
+def parse_json(raw: bytes) -> Any:
+    """Any JSON value; 400 MALFORMED_REQUEST when the bytes are not JSON (in UTF-8)."""
     try:
         # JSON on the wire is UTF-8 (RFC 8259 §8.1); one shared decoder, as json.loads with
         # arguments would build a new one per request.
-        body = _DECODER.decode(raw.decode("utf-8"))
+        return _DECODER.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "MALFORMED_REQUEST", f"the body is not valid JSON: {_short(exc)}") from None
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise ApiError(400, "MALFORMED_REQUEST", f"the body must be a JSON object, got {type(body).__name__}")
     return body

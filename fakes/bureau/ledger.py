@@ -11,7 +11,9 @@ future resolves, so every 201 survives ``kill -9``::
                        ^                                                     |
                        +------- loop: resolve futures, hand over next batch <-+
 
-Request-log rows ride along in the same batches without anyone waiting for them.
+Request-log rows ride along in the same batches without anyone waiting for them, and so do
+the asynchronous channel's statements (``submit_statements``: ranges, uploads, results,
+confirmations, the clock), executed in order after the batch's invoices.
 Reads use short-lived connections of their own (WAL readers never block the writer).
 """
 
@@ -36,15 +38,20 @@ CREATE TABLE IF NOT EXISTS invoices (
     external_id TEXT NOT NULL,
     red_for TEXT,
     status TEXT NOT NULL,
-    payload TEXT NOT NULL,  -- the request as received: a repeat is compared with it
+    payload TEXT NOT NULL,  -- sync: the request as received (a repeat is compared with it); lq: ''
     record TEXT NOT NULL,
-    committed_at REAL NOT NULL
+    committed_at REAL NOT NULL,
+    channel TEXT NOT NULL DEFAULT 'sync',  -- sync (§1) or lq (§5.4)
+    upload_id TEXT  -- lq: the upload that carried it
 );
 CREATE INDEX IF NOT EXISTS invoices_external_id ON invoices (external_id);
 CREATE INDEX IF NOT EXISTS invoices_request_id ON invoices (request_id);
 CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, line TEXT NOT NULL);  -- NDJSON lines of one batch
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# Files written before the asynchronous channel existed gain its columns on open.
+_ADDED_COLUMNS = {"channel": "TEXT NOT NULL DEFAULT 'sync'", "upload_id": "TEXT"}
+Statement = tuple[str, tuple[Any, ...]]
 MAX_BATCH = 2000
 LOG_FLUSH_S = 0.05  # request-log lines wait at most this long for a batch to ride with
 
@@ -63,6 +70,9 @@ class InvoiceRow:
     payload: str
     record: str
     reverses: str | None = None  # a red invoice flips this blue invoice to ``reversed``
+    channel: str = "sync"
+    upload_id: str | None = None
+    after: tuple[Statement, ...] = ()  # written in the same transaction (an lq result row)
 
 
 @dataclass
@@ -113,16 +123,21 @@ class Ledger:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(invoices)")}
             if "payload" not in columns:
                 raise sqlite3.DatabaseError("it was written by an older bureau (no payload column)")
+            for name, decl in _ADDED_COLUMNS.items():
+                if name not in columns:
+                    conn.execute(f"ALTER TABLE invoices ADD COLUMN {name} {decl}")
             row = conn.execute("SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM invoices").fetchone()
             hwm = conn.execute("SELECT value FROM meta WHERE key = 'hwm'").fetchone()
             state = LoadedState(next_seq=max(row[0], hwm[0] if hwm else 0) + 1, invoices=row[1])
             # The first invoice committed under a (seller, request_id) is the one replays return.
             for seller, rid, number in conn.execute(
                 "SELECT seller_tax_id, request_id, number FROM invoices"
-                " WHERE request_id IS NOT NULL ORDER BY seq DESC"
+                " WHERE request_id IS NOT NULL AND channel = 'sync' ORDER BY seq DESC"
             ):
                 state.dedup[(seller, rid)] = number
-            for red, blue in conn.execute("SELECT number, red_for FROM invoices WHERE red_for IS NOT NULL"):
+            for red, blue in conn.execute(
+                "SELECT number, red_for FROM invoices WHERE red_for IS NOT NULL AND channel = 'sync'"
+            ):
                 state.reversed_by[blue] = red
         finally:
             conn.close()
@@ -151,6 +166,15 @@ class Ledger:
 
     def submit_reset(self, hwm: int) -> asyncio.Future[float]:
         return self._submit(("reset", hwm))
+
+    def submit_statements(self, statements: list[Statement]) -> asyncio.Future[float]:
+        """Queue statements for one transaction of the next batch; resolves once durable."""
+        return self._submit(("exec", tuple(statements)))
+
+    def write_quietly(self, statements: list[Statement]) -> None:
+        """Like ``submit_statements`` for writes nobody waits for (a failure is dropped)."""
+        fut = self.submit_statements(statements)
+        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     def barrier(self) -> asyncio.Future[float]:
         """Resolves once everything queued before it is committed."""
@@ -229,6 +253,9 @@ class Ledger:
                     pending.invoices.append(_row_values(payload, committed_at))
                     if payload.reverses is not None:
                         pending.reversed.append((payload.reverses,))
+                    pending.statements.extend(payload.after)
+                elif kind == "exec":
+                    pending.statements.extend(payload)
                 elif kind == "log":
                     pending.log.append(payload)
                 elif kind == "reset":
@@ -281,13 +308,13 @@ _thread_local = threading.local()
 
 _INSERT = (
     "INSERT INTO invoices (seq, number, seller_tax_id, request_id, external_id, red_for, status,"
-    " payload, record, committed_at) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)"
+    " payload, record, committed_at, channel, upload_id) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?)"
 )
 
 
 def _row_values(row: InvoiceRow, committed_at: float) -> tuple[Any, ...]:
     return (row.seq, row.number, row.seller_tax_id, row.request_id, row.external_id, row.red_for,
-            row.payload, row.record, committed_at)
+            row.payload, row.record, committed_at, row.channel, row.upload_id)
 
 
 @dataclass
@@ -296,6 +323,7 @@ class _Pending:
 
     invoices: list[tuple[Any, ...]] = field(default_factory=list)
     reversed: list[tuple[str]] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
     def flush(self, conn: sqlite3.Connection) -> None:
@@ -303,10 +331,19 @@ class _Pending:
             conn.executemany(_INSERT, self.invoices)
         if self.reversed:
             conn.executemany("UPDATE invoices SET status = 'reversed' WHERE number = ?", self.reversed)
+        # In order; a run of the same statement (an upload's result rows) is one executemany.
+        i = 0
+        while i < len(self.statements):
+            sql = self.statements[i][0]
+            j = i
+            while j < len(self.statements) and self.statements[j][0] == sql:
+                j += 1
+            conn.executemany(sql, [params for _, params in self.statements[i:j]])
+            i = j
         if self.log:
             # One row per batch holding its lines: one insert instead of one per request.
             conn.execute("INSERT INTO requests (line) VALUES (?)", ("\n".join(self.log),))
-        self.invoices, self.reversed, self.log = [], [], []
+        self.invoices, self.reversed, self.statements, self.log = [], [], [], []
 
 
 def record_with_status(record_json: str, status: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
@@ -40,17 +41,19 @@ def rfc3339(moment: datetime) -> str:
 class CstClock:
     """``issued_at`` stamps in China Standard Time (RFC 3339, ``+08:00``) and their 2-digit year.
 
+    ``source`` gives epoch seconds: the bureau clock (CONTRACT §5.1), or real time by default.
     The date part is formatted once per second: this runs for every invoice issued.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
         self._second = -1
         self._prefix = ""
         self._year = 0
 
     def now(self) -> tuple[str, int]:
         """(issued_at, two-digit year of issued_at in China Standard Time)."""
-        at = time.time()
+        at = self._source()
         second = int(at)
         if second != self._second:
             cst = time.gmtime(second + 8 * 3600)

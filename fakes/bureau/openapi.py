@@ -99,38 +99,38 @@ RED_BODY: dict[str, Any] = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def json_answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {s: _json(ERROR, "error") for s in statuses}
+def errors_table(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: json_answer(ERROR, "error") for s in statuses}
 
 
 ISSUE = {"requestBody": {"required": True, "content": {"application/json": {"schema": ISSUE_BODY}}}}
 RED_LETTER = {"requestBody": {"required": True, "content": {"application/json": {"schema": RED_BODY}}}}
 ISSUE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    201: _json(RECORD, "issued and durably committed"),
-    200: _json(RECORD, "replay of a known request_id (header Idempotent-Replayed: true)"),
-    **_errors(400, 409, 413, 422, 429, 500, 502, 503, 504),
+    201: json_answer(RECORD, "issued and durably committed"),
+    200: json_answer(RECORD, "replay of a known request_id (header Idempotent-Replayed: true)"),
+    **errors_table(400, 401, 403, 409, 413, 422, 429, 500, 502, 503, 504),
 }
 RED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    201: _json(RECORD, "the red-letter invoice"),
-    200: _json(RECORD, "replay of a known request_id"),
-    **_errors(400, 404, 409, 413, 422, 429, 500, 502, 503, 504),
+    201: json_answer(RECORD, "the red-letter invoice"),
+    200: json_answer(RECORD, "replay of a known request_id"),
+    **errors_table(400, 401, 404, 409, 413, 422, 429, 500, 502, 503, 504),
 }
 RECORD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: _json(RECORD, "the invoice"),
-    **_errors(404, 429, 500, 502, 503, 504),
+    200: json_answer(RECORD, "the invoice"),
+    **errors_table(401, 404, 429, 500, 502, 503, 504),
 }
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: _json({"type": "object", "required": ["invoices"],
+    200: json_answer({"type": "object", "required": ["invoices"],
                 "properties": {"invoices": {"type": "array", "items": RECORD}}}, "matching invoices"),
-    **_errors(400, 429, 500, 502, 503, 504),
+    **errors_table(400, 401, 429, 500, 502, 503, 504),
 }
 
 
-def _path_param(name: str) -> dict[str, Any]:
+def path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
@@ -138,31 +138,33 @@ def _query_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
 
 
-def _responses(table: dict[int | str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def responses(table: dict[int | str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(status): answer for status, answer in table.items()}
 
 
-def document(title: str, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``/api/v1`` (served at ``/openapi.json``)."""
-    number = _path_param("invoice_number")
+def document(title: str, version: str, more_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``/api/v1`` (served at ``/openapi.json``); ``more_paths`` are
+    the asynchronous channel's (``openapi_lq``)."""
+    number = path_param("invoice_number")
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": {
             "/api/v1/invoices": {
                 "post": {"summary": "Issue a blue invoice", "operationId": "issue_invoice",
-                         **ISSUE, "responses": _responses(ISSUE_RESPONSES)},
+                         **ISSUE, "responses": responses(ISSUE_RESPONSES)},
                 "get": {"summary": "Find invoices by external_id and/or request_id", "operationId": "find_invoices",
                         "parameters": [_query_param("external_id"), _query_param("request_id")],
-                        "responses": _responses(LIST_RESPONSES)},
+                        "responses": responses(LIST_RESPONSES)},
             },
             "/api/v1/invoices/{invoice_number}": {
                 "get": {"summary": "Read one invoice", "operationId": "get_invoice", "parameters": [number],
-                        "responses": _responses(RECORD_RESPONSES)},
+                        "responses": responses(RECORD_RESPONSES)},
             },
             "/api/v1/invoices/{invoice_number}/red-letter": {
                 "post": {"summary": "Reverse an invoice (红字发票)", "operationId": "red_letter",
-                         "parameters": [number], **RED_LETTER, "responses": _responses(RED_RESPONSES)},
+                         "parameters": [number], **RED_LETTER, "responses": responses(RED_RESPONSES)},
             },
+            **(more_paths or {}),
         },
     }

@@ -148,7 +148,7 @@ class _Checker:
         elif _CONTROL_RE.search(value):
             self.add(path, "CONTROL_CHARACTER", f"{path} must not contain control characters")
 
-    def money(self, obj: Mapping[str, Any], key: str, path: str, *, blue: bool = True) -> Decimal | None:
+    def money(self, obj: Mapping[str, Any], key: str, path: str, *, red: bool = False) -> Decimal | None:
         value = self.string(obj, key, path, required=True)
         if value is None:
             return None
@@ -156,8 +156,10 @@ class _Checker:
             self.add(path, "FORMAT", f"{path} {value!r} must be a decimal string with exactly two fractional digits, like \"106.00\"")
             return None
         amount = Decimal(value)
-        if blue and amount < 0:
+        if not red and amount < 0:
             self.add(path, "RANGE", f"{path} {value} must not be negative on a blue invoice")
+        elif red and amount > 0:
+            self.add(path, "RANGE", f"{path} {value} must not be positive on a red invoice (negated amounts)")
         return amount
 
     def decimal(self, obj: Mapping[str, Any], key: str, path: str) -> Decimal | None:
@@ -206,11 +208,16 @@ def validate_invoice(
     body: Mapping[str, Any],
     rates: frozenset[Decimal] = rate_table(DEFAULT_RATES),
     required_fields: Iterable[str] = (),
+    *,
+    red: bool = False,
 ) -> list[Problem]:
-    """Every broken rule of CONTRACT §1 for a blue invoice payload; empty when it is valid.
+    """Every broken rule of CONTRACT §1 (with §5.2's correction) for an invoice payload; empty
+    when it is valid.
 
     ``required_fields`` are extra field paths a policy change made mandatory
-    (``buyer.tax_id``, ``lines[].unit``).
+    (``buyer.tax_id``, ``lines[].unit``). ``red`` checks a red invoice uploaded on the
+    asynchronous channel (§5.6): amounts, taxes and quantities negated (数量为负, 单价为正), the
+    same tolerances.
     """
     c = _Checker()
 
@@ -244,15 +251,19 @@ def validate_invoice(
             if problem:
                 c.add("buyer.tax_id", *problem)
 
-    sum_amount, sum_tax = _validate_lines(c, body.get("lines"), rates)
+    sum_amount, sum_tax, sum_expected = _validate_lines(c, body.get("lines"), rates, red)
 
-    total_amount = c.money(body, "total_amount", "total_amount")
-    total_tax = c.money(body, "total_tax", "total_tax")
-    total_with_tax = c.money(body, "total_with_tax", "total_with_tax")
+    total_amount = c.money(body, "total_amount", "total_amount", red=red)
+    total_tax = c.money(body, "total_tax", "total_tax", red=red)
+    total_with_tax = c.money(body, "total_with_tax", "total_with_tax", red=red)
     if sum_amount is not None and total_amount is not None and abs(sum_amount - total_amount) > TOTAL_AMOUNT_TOLERANCE:
         c.add("total_amount", "TOTAL_AMOUNT_TOLERANCE", f"total_amount {total_amount} differs from the sum of line amounts {sum_amount} by more than {TOTAL_AMOUNT_TOLERANCE}")
     if sum_tax is not None and total_tax is not None and abs(sum_tax - total_tax) > TOTAL_TAX_TOLERANCE:
         c.add("total_tax", "TOTAL_TAX_TOLERANCE", f"total_tax {total_tax} differs from the sum of line taxes {sum_tax} by more than {TOTAL_TAX_TOLERANCE}")
+    elif sum_expected is not None and total_tax is not None and abs(sum_expected - total_tax) > TOTAL_TAX_TOLERANCE:
+        # CONTRACT §5.2 (LQ §2.2.4.2): also against the exact Σ(amount × tax_rate), so per-line
+        # slack of up to 0.06 cannot add up past 1.27.
+        c.add("total_tax", "TOTAL_TAX_RATE_TOLERANCE", f"total_tax {total_tax} differs from the sum of amount x tax_rate {sum_expected.normalize():f} by more than {TOTAL_TAX_TOLERANCE}")
     if None not in (total_amount, total_tax, total_with_tax) and total_with_tax != total_amount + total_tax:  # type: ignore[operator]
         c.add("total_with_tax", "TOTAL_MISMATCH", f"total_with_tax {total_with_tax} must equal total_amount + total_tax = {total_amount + total_tax}")  # type: ignore[operator]
 
@@ -262,31 +273,36 @@ def validate_invoice(
     return c.problems
 
 
-def _validate_lines(c: _Checker, lines: Any, rates: frozenset[Decimal]) -> tuple[Decimal | None, Decimal | None]:
+Sums = tuple[Decimal | None, Decimal | None, Decimal | None]
+
+
+def _validate_lines(c: _Checker, lines: Any, rates: frozenset[Decimal], red: bool) -> Sums:
+    """Checks every line; (Σ amount, Σ tax_amount, Σ amount × tax_rate), None where unknown."""
     if lines is None:
         c.add("lines", "REQUIRED", "lines is required")
-        return None, None
+        return None, None, None
     if not isinstance(lines, list):
         c.add("lines", "TYPE", f"lines must be an array, got {_json_type(lines)}")
-        return None, None
+        return None, None, None
     if not 1 <= len(lines) <= MAX_LINES:
         c.add("lines", "LENGTH", f"an invoice has 1-{MAX_LINES} lines, got {len(lines)}")
-        return None, None
+        return None, None, None
     sum_amount: Decimal | None = Decimal(0)
     sum_tax: Decimal | None = Decimal(0)
+    sum_expected: Decimal | None = Decimal(0)
     for i, line in enumerate(lines):
         p = f"lines[{i}]"
         line = _object(c, line, p)
         if line is None:
-            sum_amount = sum_tax = None
+            sum_amount = sum_tax = sum_expected = None
             continue
         c.name(line, "name", f"{p}.name")
         code = c.string(line, "tax_code", f"{p}.tax_code", required=True)
         if code is not None and not TAX_CODE_RE.fullmatch(code):
             c.add(f"{p}.tax_code", "FORMAT", f"{p}.tax_code {code!r} must be 19 digits")
         c.string(line, "unit", f"{p}.unit", required=False)
-        amount = c.money(line, "amount", f"{p}.amount")
-        tax_amount = c.money(line, "tax_amount", f"{p}.tax_amount")
+        amount = c.money(line, "amount", f"{p}.amount", red=red)
+        tax_amount = c.money(line, "tax_amount", f"{p}.tax_amount", red=red)
         rate = _rate(c, line, f"{p}.tax_rate", rates)
 
         has_qty, has_price = line.get("quantity") is not None, line.get("unit_price") is not None
@@ -296,20 +312,23 @@ def _validate_lines(c: _Checker, lines: Any, rates: frozenset[Decimal]) -> tuple
         elif has_qty:
             qty = c.decimal(line, "quantity", f"{p}.quantity")
             price = c.decimal(line, "unit_price", f"{p}.unit_price")
-            if qty is not None and qty <= 0:
+            if qty is not None and not red and qty <= 0:
                 c.add(f"{p}.quantity", "RANGE", f"{p}.quantity {qty} must be greater than 0")
+            elif qty is not None and red and qty >= 0:
+                c.add(f"{p}.quantity", "RANGE", f"{p}.quantity {qty} must be less than 0 on a red invoice (数量为负)")
             if price is not None and price < 0:
                 c.add(f"{p}.unit_price", "RANGE", f"{p}.unit_price {price} must not be negative")
             if qty is not None and price is not None and amount is not None:
                 diff = abs(qty * price - amount)
                 if diff > QTY_PRICE_TOLERANCE:
                     c.add(f"{p}.amount", "AMOUNT_TOLERANCE", f"{amount} differs from {line['quantity']} x {line['unit_price']} by more than {QTY_PRICE_TOLERANCE}")
-        if amount is not None and rate is not None and tax_amount is not None:
-            if abs(amount * rate - tax_amount) > LINE_TAX_TOLERANCE:
-                c.add(f"{p}.tax_amount", "TAX_TOLERANCE", f"{tax_amount} differs from {amount} x {line['tax_rate']} by more than {LINE_TAX_TOLERANCE}")
+        expected = None if amount is None or rate is None else amount * rate
+        if expected is not None and tax_amount is not None and abs(expected - tax_amount) > LINE_TAX_TOLERANCE:
+            c.add(f"{p}.tax_amount", "TAX_TOLERANCE", f"{tax_amount} differs from {amount} x {line['tax_rate']} by more than {LINE_TAX_TOLERANCE}")
         sum_amount = None if amount is None or sum_amount is None else sum_amount + amount
         sum_tax = None if tax_amount is None or sum_tax is None else sum_tax + tax_amount
-    return sum_amount, sum_tax
+        sum_expected = None if expected is None or sum_expected is None else sum_expected + expected
+    return sum_amount, sum_tax, sum_expected
 
 
 def _rate(c: _Checker, line: Mapping[str, Any], path: str, rates: frozenset[Decimal]) -> Decimal | None:

@@ -6,7 +6,12 @@ Framework-free: handlers parse HTTP, this module decides. Invariants it keeps:
   so two invoices never share a number, even across restarts;
 - a ``(seller, request_id)`` counts as known only once its invoice is durably committed;
   a concurrent repeat waits for the first attempt and then replays it (or gets 409);
-- at most one reversal of a blue invoice is in flight at a time.
+- at most one reversal of a blue invoice is in flight at a time;
+- ``issued_at`` and the number's year come from the bureau clock (§5.1), and a blue invoice
+  over the monthly quota is refused 403 ``QUOTA_EXCEEDED`` (§5.2).
+
+Reads and reversals here see the synchronous channel's invoices only; the asynchronous
+channel (``fakes.bureau.lq``) shares the ledger and the sequence counter.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ from decimal import Decimal
 from typing import Any
 
 from fakes.bureau import records
+from fakes.bureau.clock import BureauClock
 from fakes.bureau.errors import ApiError, dumps
 from fakes.bureau.ledger import InvoiceRow, Ledger, LoadedState, record_with_status
 from fakes.bureau.numbering import CstClock, number_from_parts
+from fakes.bureau.quota import QuotaBook, cents_of
 from fakes.bureau.rules import REQUEST_ID_RE, Problem, validate_invoice
 from fakes.bureau.settings import Settings
 
 REPLAYED = {"Idempotent-Replayed": "true"}
 _COLUMNS = "record, status, committed_at"
+SYNC = "channel = 'sync'"
 
 
 @dataclass
@@ -61,7 +69,8 @@ class Policy:
 
 
 class Bureau:
-    def __init__(self, settings: Settings, ledger: Ledger, state: LoadedState) -> None:
+    def __init__(self, settings: Settings, ledger: Ledger, state: LoadedState, clock: BureauClock,
+                 quota: QuotaBook) -> None:
         self.settings = settings
         self.ledger = ledger
         self.next_seq = state.next_seq
@@ -71,15 +80,18 @@ class Bureau:
         self._pending: dict[tuple[str, str], asyncio.Future[float]] = {}
         self._reversing: dict[str, asyncio.Future[float]] = {}
         self.default_policy = Policy(settings.rate_set)
-        self._clock = CstClock()
+        self.clock = clock
+        self._stamps = CstClock(clock.now)
+        self.quota = quota
 
     # --- issue ------------------------------------------------------------------------------
 
-    async def issue(self, body: Mapping[str, Any], policy: Policy, payload: str | None = None) -> Outcome:
+    async def issue(self, body: Mapping[str, Any], policy: Policy, payload: str | None = None,
+                    quota_exhausted: bool = False) -> Outcome:
         """Issue a blue invoice; ``payload`` is the request's JSON text (re-encoded when absent)."""
         problems = validate_invoice(body, policy.rates, policy.required_fields)
         if problems:
-            raise _validation_failed(problems)
+            raise validation_failed(problems)
         seller: str = body["seller"]["tax_id"]
         request_id: str | None = body.get("request_id")
         key = (seller, request_id) if request_id is not None and self.settings.dedup == "request_id" else None
@@ -87,13 +99,32 @@ class Bureau:
             replay = await self._known(key, body)
             if replay is not None:
                 return replay
-        seq, number, issued_at = self._next_number()
+        issued_at, yy = self._stamps.now()
+        taken = self._take_quota(seller, issued_at, body["total_amount"], quota_exhausted)
+        seq, number = self._next_number(yy)
         record = records.blue_record(body, number, issued_at)
         row = InvoiceRow(seq, number, seller, request_id, body["external_id"], None,
                          payload if payload is not None else records.payload_json(body), records.to_json(record))
-        await self._commit(row, key)
+        try:
+            await self._commit(row, key)
+        except ApiError:
+            if taken:
+                self.quota.give_back(seller, issued_at[:7], taken)
+            raise
         record["status"] = "issued"
         return Outcome(201, record, raw=_issued_body(row.record))
+
+    def _take_quota(self, seller: str, issued_at: str, total_amount: str, exhausted: bool) -> int:
+        """Cents taken from the month's quota (0 when unlimited); 403 QUOTA_EXCEEDED when over it."""
+        if exhausted:
+            raise quota_exceeded(f"the quota of {seller} is suspended (暂停赋额)")
+        if self.quota.limit is None:
+            return 0
+        cents = cents_of(total_amount)
+        if not self.quota.take(seller, issued_at[:7], cents):
+            raise quota_exceeded(f"{total_amount} would take {seller} over its quota of {self.settings.quota_monthly}"
+                                 f" for {issued_at[:7]}")
+        return cents
 
     # --- red-letter -------------------------------------------------------------------------
 
@@ -104,7 +135,7 @@ class Bureau:
             raise ApiError(404, "NOT_FOUND", f"no invoice numbered {blue_number!r}")
         blue, _status, _ = found
         if blue.get("red_for"):
-            raise _validation_failed([Problem("invoice_number", "RED_INVOICE",
+            raise validation_failed([Problem("invoice_number", "RED_INVOICE",
                                               f"{blue_number} is itself a red-letter invoice and cannot be reversed")])
         seller = blue["seller"]["tax_id"]
         request = {"red_for": blue_number, **body}
@@ -119,7 +150,8 @@ class Bureau:
         if red_number is not None:
             raise ApiError(409, "ALREADY_REVERSED", f"{blue_number} was already reversed by {red_number}",
                            extra={"invoice_number": red_number})
-        seq, number, issued_at = self._next_number()
+        issued_at, yy = self._stamps.now()
+        seq, number = self._next_number(yy)
         record = records.red_record(blue, number, issued_at, request_id, reason)
         row = InvoiceRow(seq, number, seller, request_id, blue["external_id"], blue_number,
                          records.payload_json(request), records.to_json(record), reverses=blue_number)
@@ -139,7 +171,7 @@ class Bureau:
 
     def get(self, number: str, lag_s: float = 0.0) -> dict[str, Any]:
         found = self._fetch(number)
-        if found is None or _hidden(found[2], lag_s):
+        if found is None or hidden(found[2], lag_s):
             raise ApiError(404, "NOT_FOUND", f"no invoice numbered {number!r}")
         record, status, _ = found
         record["status"] = status
@@ -151,12 +183,13 @@ class Bureau:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        where.append(SYNC)
         rows = self.ledger.read_all(f"SELECT {_COLUMNS} FROM invoices WHERE {' AND '.join(where)} ORDER BY seq",
                                     tuple(params))
-        return [record_with_status(r, s) for r, s, at in rows if not _hidden(at, lag_s)]
+        return [record_with_status(r, s) for r, s, at in rows if not hidden(at, lag_s)]
 
     def _fetch(self, number: str) -> tuple[dict[str, Any], str, float] | None:
-        row = self.ledger.read_one(f"SELECT {_COLUMNS} FROM invoices WHERE number = ?", (number,))
+        row = self.ledger.read_one(f"SELECT {_COLUMNS} FROM invoices WHERE number = ? AND {SYNC}", (number,))
         if row is None:
             return None
         return record_with_status(row[0], row[1]), row[1], row[2]
@@ -168,16 +201,21 @@ class Bureau:
         await self.ledger.submit_reset(self.next_seq - 1)
         self._dedup.clear()
         self._reversed_by.clear()
+        self.quota.clear()
         self.invoices = 0
 
     # --- internals --------------------------------------------------------------------------
 
-    def _next_number(self) -> tuple[int, str, str]:
-        """(sequence, invoice number, issued_at) of the next invoice; the sequence is consumed."""
+    def _next_number(self, yy: int) -> tuple[int, str]:
+        """(sequence, invoice number) of the next invoice dated in year ``yy``; the sequence is consumed."""
+        seq = self.take_seq()
+        return seq, number_from_parts(seq, yy, self.settings.region, self.settings.channel)
+
+    def take_seq(self) -> int:
+        """Consume a ledger sequence (the asynchronous channel's rows take theirs here too)."""
         seq = self.next_seq
-        issued_at, yy = self._clock.now()
         self.next_seq += 1
-        return seq, number_from_parts(seq, yy, self.settings.region, self.settings.channel), issued_at
+        return seq
 
     async def _known(self, key: tuple[str, str], request: Mapping[str, Any]) -> Outcome | None:
         """Replay (200) or refuse (409) a known request_id; None when it is fresh.
@@ -222,14 +260,19 @@ class Bureau:
             self._dedup.setdefault(key, row.number)
 
 
-def _hidden(committed_at: float, lag_s: float) -> bool:
+def hidden(committed_at: float, lag_s: float) -> bool:
+    """Whether visibility_lag hides a record committed at ``committed_at`` (real time)."""
     return lag_s > 0 and time.time() - committed_at < lag_s
 
 
-def _validation_failed(problems: Iterable[Problem]) -> ApiError:
+def quota_exceeded(message: str) -> ApiError:
+    return ApiError(403, "QUOTA_EXCEEDED", f"超出授信额度: {message}; a new month (bureau time) restores it")
+
+
+def validation_failed(problems: Iterable[Problem], what: str = "the invoice") -> ApiError:
     problems = list(problems)
     fields = ", ".join(dict.fromkeys(p.field for p in problems))
-    return ApiError(422, "VALIDATION_FAILED", f"the invoice breaks {len(problems)} rule(s); fix: {fields}",
+    return ApiError(422, "VALIDATION_FAILED", f"{what} breaks {len(problems)} rule(s); fix: {fields}",
                     details=problems)
 
 
@@ -245,5 +288,5 @@ def _red_letter_fields(body: Mapping[str, Any]) -> tuple[str | None, str]:
         problems.append(Problem("reason", "ENUM", f"reason {reason!r} must be one of 01 (开票有误), 02 (销货退回), "
                                                   "03 (服务中止), 04 (销售折让)"))
     if problems:
-        raise _validation_failed(problems)
+        raise validation_failed(problems)
     return request_id, reason  # type: ignore[return-value]

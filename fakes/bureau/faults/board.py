@@ -2,16 +2,21 @@
 
 Probability is drawn per request and per matching fault, in list order, from one
 ``random.Random(seed)``: the same seed and the same request order give the same decisions.
+The asynchronous channel's ``upload_stuck`` and ``upload_reject`` are drawn per uploaded
+invoice instead (``acting_per_invoice``), and so is ``quota_exhausted`` when an uploaded
+invoice is judged. Listeners hear of every change of the list (stuck invoices are released
+when their fault is removed).
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakes.bureau.faults.specs import Fault
+from fakes.bureau.faults.specs import PER_INVOICE, Fault
 
 
 @dataclass
@@ -28,6 +33,7 @@ class FaultBoard:
     faults: list[Fault] = field(default_factory=list)
     _rng: random.Random = field(init=False)
     _windows: dict[int, _Window] = field(default_factory=dict)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -35,6 +41,8 @@ class FaultBoard:
     def replace(self, faults: list[Fault]) -> None:
         self.faults = list(faults)
         self._windows = {}
+        for listener in self.listeners:
+            listener()
 
     def clear(self) -> None:
         self.replace([])
@@ -49,14 +57,26 @@ class FaultBoard:
         """The faults that act on this request: matching, and drawn under their probability."""
         if not self.faults:
             return []
+        return self._draw(method, path, None)
+
+    def acting_per_invoice(self, kinds: frozenset[str], method: str, path: str) -> list[Fault]:
+        """The faults of ``kinds`` acting on one uploaded invoice of a request to ``path``."""
+        return self._draw(method, path, kinds)
+
+    def _draw(self, method: str, path: str, kinds: frozenset[str] | None) -> list[Fault]:
         chosen = []
         for fault in self.faults:
-            if not fault.matches(method, path):
+            wanted = fault.kind not in PER_INVOICE if kinds is None else fault.kind in kinds
+            if not wanted or not fault.matches(method, path):
                 continue
             if fault.probability < 1 and self._rng.random() >= fault.probability:
                 continue
             chosen.append(fault)
         return chosen
+
+    def active(self, fault: Fault) -> bool:
+        """Whether ``fault`` (or the same fault re-stored by a later PUT) is still in the list."""
+        return any(f.same_as(fault) for f in self.faults)
 
     def over_rate(self, fault: Fault) -> bool:
         """Whether a ``rate_limit`` fault refuses this request (beyond ``rps`` in this second)."""

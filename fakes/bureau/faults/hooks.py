@@ -1,7 +1,9 @@
 """The narrow seams through which faults reach inside handlers.
 
 The middleware stores the faults acting on a request in its ASGI scope; handlers ask only
-these questions of it, and never branch on fault kinds themselves.
+these questions of it, and never branch on fault kinds themselves. Handlers also leave notes
+here for the request log: the ids a request carried, the ``error.code`` answered, and for an
+upload its id and its invoices (CONTRACT §5.4).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from fakes.bureau.service import Policy
 ACTING = "bureau.faults"
 IDS = "bureau.ids"
 HOOKED = "bureau.hooked"  # kinds that acted through a hook, for the request log
+ERROR_CODE = "bureau.error_code"
+UPLOAD_ID = "bureau.upload_id"  # an upload that was stored: its invoices get log lines of their own
+UPLOAD_ITEMS = "bureau.upload_items"  # (invoice_number, external_id, request_id) of each invoice sent
+UploadItem = tuple[str | None, str | None, str | None]
 
 
 def _acting(scope: MutableMapping[str, Any]) -> list[Fault]:
@@ -31,6 +37,36 @@ def _mark(scope: MutableMapping[str, Any], kind: str) -> None:
 def note_ids(scope: MutableMapping[str, Any], request_id: str | None, external_id: str | None) -> None:
     """Tell the request log which request_id / external_id this request carried."""
     scope[IDS] = (request_id, external_id)
+
+
+def note_error(scope: MutableMapping[str, Any], code: str | None) -> None:
+    """Tell the request log the ``error.code`` of the answer (None: a success)."""
+    scope[ERROR_CODE] = code
+
+
+def note_upload_items(scope: MutableMapping[str, Any], items: list[Any]) -> None:
+    """Tell the request log which invoices an upload carried (whatever their shape)."""
+    scope[UPLOAD_ITEMS] = [upload_item(item) for item in items]
+
+
+def note_upload(scope: MutableMapping[str, Any], upload_id: str) -> None:
+    scope[UPLOAD_ID] = upload_id
+
+
+def upload_item(item: Any) -> UploadItem:
+    if not isinstance(item, dict):
+        return (None, None, None)
+    values = (item.get("invoice_number"), item.get("external_id"), item.get("request_id"))
+    return tuple(v if isinstance(v, str) else None for v in values)  # type: ignore[return-value]
+
+
+def quota_exhausted(scope: MutableMapping[str, Any]) -> bool:
+    """Whether quota_exhausted acts on this (synchronous) request: every blue invoice is refused."""
+    for fault in _acting(scope):
+        if fault.kind == "quota_exhausted":
+            _mark(scope, "quota_exhausted")
+            return True
+    return False
 
 
 def policy(scope: MutableMapping[str, Any], default: Policy) -> Policy:

@@ -2,13 +2,15 @@
 
 For each public request: pick the acting faults (``board.acting``), then, in this order::
 
-    latency (sleep) -> maintenance | rate_limit | error | false_duplicate | malformed(before)
+    latency (sleep) -> auth_expired | maintenance | rate_limit | error | false_duplicate
+                       | malformed(before)
         (the first of these in list order answers, nothing reaches the handler)
     -> handler (commits) -> ghost_commit (hold hang_s, answer the error) -> malformed(after)
 
-``/health`` and ``/admin`` never see a fault. Every ``/api/`` request becomes one line of the
-request log, with the status actually answered (``null`` when none was) and the fault kinds
-that acted on it.
+``/health`` and ``/admin`` never see a fault. Every ``/api/`` answer carries ``X-Bureau-Time``
+(CONTRACT §5.1), injected ones included. Every ``/api/`` request becomes one line of the
+request log, with the status actually answered (``null`` when none was), the ``error.code``
+answered and the fault kinds that acted on it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from fakes.bureau.clock import BureauClock
 from fakes.bureau.errors import code_for_status, dumps, error_bytes
 from fakes.bureau.faults.board import FaultBoard
-from fakes.bureau.faults.hooks import ACTING, note_ids
+from fakes.bureau.faults.hooks import ACTING, note_error, note_ids, note_upload_items
 from fakes.bureau.faults.specs import Fault
 from fakes.bureau.requestlog import RequestLog
 
@@ -35,12 +38,18 @@ NGINX_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r
              b"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 
 
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes, str | None]  # status, headers, body, error code
+TIME_HEADER = b"x-bureau-time"
+
+
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, board: FaultBoard, log: RequestLog, rng_jitter: Callable[[], float]) -> None:
+    def __init__(self, app: ASGIApp, board: FaultBoard, log: RequestLog, rng_jitter: Callable[[], float],
+                 clock: BureauClock) -> None:
         self.app = app
         self.board = board
         self.log = log
         self.jitter = rng_jitter
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -54,6 +63,7 @@ class FaultMiddleware:
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (TIME_HEADER, self.clock.header_bytes())]
             await send(message)
 
         try:
@@ -78,7 +88,9 @@ class FaultMiddleware:
             if answer is not None:
                 kinds.append(fault.kind)
                 await _note_ids_of_refused(scope, receive)
-                await _respond(send, *answer)
+                status, headers, body, code = answer
+                note_error(scope, code)
+                await _respond(send, status, headers, body)
                 return
         ghost = next((f for f in acting if f.kind == "ghost_commit"), None)
         broken = next((f for f in acting if f.kind == "malformed_response"), None)
@@ -91,6 +103,7 @@ class FaultMiddleware:
             if ghost.params["hang_s"]:
                 await asyncio.sleep(ghost.params["hang_s"])
             status = ghost.params["status"]
+            note_error(scope, code_for_status(status))
             body = error_bytes(code_for_status(status), "the request could not be completed (upstream timeout)")
             headers = _replace(headers, b"content-type", b"application/json")
         if broken is not None:
@@ -98,24 +111,28 @@ class FaultMiddleware:
             status, headers, body = _malform(broken, status, headers, body)
         await _respond(send, status, headers, body)
 
-    def _refusal(self, scope: Scope, fault: Fault) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    def _refusal(self, scope: Scope, fault: Fault) -> Answer | None:
         """An answer given instead of handling the request, or None when this fault lets it through."""
         kind, p = fault.kind, fault.params
+        if kind == "auth_expired":
+            return 401, _json_headers(), error_bytes(
+                "AUTH_EXPIRED", "身份认证已失效，请重新认证: the credentials expired; re-authentication pending"), "AUTH_EXPIRED"
         if kind == "maintenance":
             return 503, _json_headers(p["retry_after"]), error_bytes(
-                "MAINTENANCE", "系统升级维护中: the e-invoice service platform is under maintenance, retry later")
+                "MAINTENANCE", "系统升级维护中: the e-invoice service platform is under maintenance, retry later"), "MAINTENANCE"
         if kind == "rate_limit" and self.board.over_rate(fault):
             return 429, _json_headers(p["retry_after"]), error_bytes(
-                "RATE_LIMITED", "当前访问请求较多，请稍后重试: too many requests, slow down")
+                "RATE_LIMITED", "当前访问请求较多，请稍后重试: too many requests, slow down"), "RATE_LIMITED"
         if kind == "error":
             status = p["status"]
-            return status, _json_headers(), error_bytes(code_for_status(status), f"injected failure ({status})")
+            code = code_for_status(status)
+            return status, _json_headers(), error_bytes(code, f"injected failure ({status})"), code
         if kind == "false_duplicate" and scope["method"] == "POST":
             return 409, _json_headers(), error_bytes(
-                "DUPLICATE_REQUEST", "the request was already submitted", {"invoice_number": None})
+                "DUPLICATE_REQUEST", "the request was already submitted", {"invoice_number": None}), "DUPLICATE_REQUEST"
         if kind == "malformed_response" and p["when"] == "before":
             normal = 201 if scope["method"] == "POST" else 200
-            return _malform(fault, normal, _json_headers(), dumps({"status": "ok"}))
+            return (*_malform(fault, normal, _json_headers(), dumps({"status": "ok"})), None)
         return None
 
 
@@ -147,6 +164,8 @@ async def _note_ids_of_refused(scope: Scope, receive: Receive) -> None:
             for key in ids:
                 if isinstance(body.get(key), str):
                     ids[key] = body[key]
+            if isinstance(body.get("invoices"), list) and scope["path"].startswith("/api/v1/lq/uploads"):
+                note_upload_items(scope, body["invoices"])
     note_ids(scope, ids["request_id"], ids["external_id"])
 
 

@@ -14,6 +14,11 @@ from typing import Any
 from fakes.bureau.rules import RATE_RE, Problem
 
 MODES = ("truncated_json", "html", "wrong_content_type", "empty")
+# The 02 detail codes of the asynchronous channel (CONTRACT §5.4), in the order they are checked.
+DETAIL_CODES = ("VALIDATION_FAILED", "NUMBER_NOT_ALLOCATED", "NUMBER_YEAR", "ISSUED_IN_FUTURE",
+                "DEADLINE_PASSED", "MONTH_CLOSED", "QUOTA_EXCEEDED")
+# Kinds drawn once per uploaded invoice (at receipt) instead of once per request.
+PER_INVOICE = frozenset({"upload_stuck", "upload_reject"})
 FIELD_PATH_RE = re.compile(r"[a-z_]+(\[\])?(\.[a-z_]+(\[\])?)*")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 COMMON = ("kind", "id", "probability", "match")
@@ -82,6 +87,11 @@ KINDS: dict[str, dict[str, tuple[Any, Check]]] = {
                            "status": (None, _optional(_integer(100, 599)))},
     "false_duplicate": {},
     "policy_change": {"rates": (None, _optional(_rates)), "required_field": (None, _optional(_field_path))},
+    # CONTRACT §5.2 and §5.4
+    "quota_exhausted": {},
+    "auth_expired": {},
+    "upload_stuck": {"seconds": (None, _optional(_number(0, 10**9)))},
+    "upload_reject": {"code": (_REQUIRED, _one_of(*DETAIL_CODES))},
 }
 
 
@@ -99,6 +109,10 @@ class Fault:
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or path.startswith(self.path))
+
+    def same_as(self, other: Fault) -> bool:
+        """The same fault as stored, wherever it sits in the list (a PUT rebuilds every Fault)."""
+        return self.stored == other.stored
 
 
 def parse_faults(value: Any) -> tuple[list[Fault], list[Problem]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from fakes.bureau.app import create_app
 from fakes.bureau.settings import Settings
 
 MakeClient = Callable[..., TestClient]
+# lqkit (helpers of the asynchronous channel's tests) lives beside the tests; --import-mode=importlib
+# does not put this folder on the path.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

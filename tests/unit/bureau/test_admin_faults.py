@@ -168,11 +168,14 @@ def test_request_log_has_the_contract_keys(client: TestClient) -> None:
     client.get(ISSUE, params={"external_id": "ORDER-000123"})
     client.get("/admin/stats")
     lines = requests_log(client)
-    assert [set(line) for line in lines] == [{"at", "method", "path", "request_id", "external_id", "status", "faults"}] * 2
+    # CONTRACT §5.4 adds error_code to every line: the error.code answered, null on success.
+    assert [set(line) for line in lines] == [{"at", "method", "path", "request_id", "external_id", "status", "faults",
+                                              "error_code"}] * 2
     post, get = lines
     assert (post["method"], post["path"], post["request_id"], post["external_id"], post["status"], post["faults"]) == (
         "POST", ISSUE, "M1-000001", "ORDER-000123", 504, ["ghost_commit"])
     assert (get["path"], get["external_id"], get["status"], get["faults"]) == (ISSUE, "ORDER-000123", 200, ["visibility_lag"])
+    assert (post["error_code"], get["error_code"]) == ("GATEWAY_TIMEOUT", None)
     assert post["at"].endswith("+00:00")
 
 

@@ -18,6 +18,8 @@ MINIMAL: dict[str, dict[str, Any]] = {
     "latency": {"ms": 10}, "error": {}, "ghost_commit": {}, "rate_limit": {}, "maintenance": {},
     "visibility_lag": {"seconds": 1}, "malformed_response": {"mode": "html"}, "false_duplicate": {},
     "policy_change": {"rates": ["0.13"]},
+    # CONTRACT §5.2 and §5.4
+    "quota_exhausted": {}, "auth_expired": {}, "upload_stuck": {}, "upload_reject": {"code": "MONTH_CLOSED"},
 }
 
 

@@ -112,6 +112,39 @@ def test_total_tax_tolerance_is_1_27(total: str, ok: bool) -> None:
     assert ("total_tax" in fields(body)) is not ok
 
 
+def lines_of(count: int, amount: str, rate: str, tax: str) -> dict[str, Any]:
+    line = {"name": "*餐饮服务*餐费", "tax_code": "3070401000000000000", "amount": amount, "tax_rate": rate,
+            "tax_amount": tax}
+    total, total_tax = Decimal(amount) * count, Decimal(tax) * count
+    return sample_invoice(lines=[line] * count, total_amount=str(total), total_tax=str(total_tax),
+                          total_with_tax=str(total + total_tax))
+
+
+def test_total_tax_against_amount_times_rate_is_1_27() -> None:
+    # CONTRACT §5.2's example: each line within 0.06, Σ tax_amount = total_tax, but Σ(amount x rate) = 1.80.
+    body = lines_of(30, "1.00", "0.06", "0.12")
+    assert codes(body) == [("total_tax", "TOTAL_TAX_RATE_TOLERANCE")]
+    assert codes(lines_of(21, "1.00", "0.06", "0.12")) == []  # 21 x 0.06 = 1.26 of slack
+    assert codes(lines_of(22, "1.00", "0.06", "0.12")) == [("total_tax", "TOTAL_TAX_RATE_TOLERANCE")]  # 1.32
+
+
+def test_half_up_rounding_alone_needs_255_lines_to_break_it() -> None:
+    # Amounts and taxes computed as the SUT contract says (ROUND_HALF_UP per line) are off by at
+    # most 0.005 a line: 0.25 x 6% = 0.015 -> 0.02 is that worst case.
+    assert compute_line(Decimal(1), Decimal("0.25"), Decimal("0.06")) == (Decimal("0.25"), Decimal("0.02"))
+    assert codes(lines_of(254, "0.25", "0.06", "0.02")) == []
+    assert codes(lines_of(255, "0.25", "0.06", "0.02")) == [("total_tax", "TOTAL_TAX_RATE_TOLERANCE")]
+
+
+def test_red_mode_wants_negated_amounts_and_quantities() -> None:
+    red = sample_invoice(total_amount="-100.00", total_tax="-6.00", total_with_tax="-106.00")
+    red["lines"][0].update(quantity="-2", amount="-100.00", tax_amount="-6.00")
+    assert validate_invoice(red, red=True) == []
+    assert {p.field for p in validate_invoice(sample_invoice(), red=True)} == {
+        "lines[0].quantity", "lines[0].amount", "lines[0].tax_amount", "total_amount", "total_tax", "total_with_tax"}
+    assert {p.field for p in validate_invoice(red)} >= {"lines[0].quantity", "total_amount"}
+
+
 def test_total_with_tax_must_be_exact() -> None:
     assert ("total_with_tax", "TOTAL_MISMATCH") in codes(sample_invoice(total_with_tax="106.01"))
 

@@ -80,3 +80,16 @@ def test_shrunk_rate_table_is_respected() -> None:
 def test_bad_prefix_is_refused_with_a_clear_message() -> None:
     with pytest.raises(ValueError, match="order ids"):
         OrderFactory(1, "bad prefix")
+
+
+def test_orders_can_never_break_the_corrected_total_tax_rule() -> None:
+    # CONTRACT §5.2: |Σ(amount x rate) - total_tax| <= 1.27. Half-up rounding is off by at most
+    # 0.005 a line and the factory caps orders at 20 lines, whatever it is asked: 0.10 at worst.
+    factory = OrderFactory(2, "big", max_lines=5000)
+    worst = Decimal(0)
+    for _ in range(2000):
+        invoice = as_invoice(factory.next())
+        assert len(invoice["lines"]) <= 20
+        exact = sum(Decimal(line["amount"]) * Decimal(line["tax_rate"]) for line in invoice["lines"])
+        worst = max(worst, abs(exact - Decimal(invoice["total_tax"])))
+    assert worst <= Decimal("0.10")
