@@ -1,4 +1,4 @@
-"""Probes: once a second, the SUT's pending count, the bureau's counters and resource use.
+"""Probes: once a second, the SUT's pending count, the bureau's counters and clock, resource use.
 
 Recorded beside the operations (``probes.jsonl``) so drain times, backlogs and the honesty of
 the measurement (was the machine saturated?) come from data, not from impressions.
@@ -40,12 +40,14 @@ class Prober:
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return None
 
-    async def bureau_invoices(self, client: httpx.AsyncClient) -> int | None:
+    async def bureau(self, client: httpx.AsyncClient) -> tuple[int | None, str | None]:
+        """The bureau's invoice count and its clock (bureau time, CONTRACT §5.1)."""
         try:
             resp = await client.get(f"{self.stack.bureau_admin_url}/admin/stats", timeout=2.0)
-            return int(resp.json()["invoices"])
+            stats = resp.json()
+            return int(stats["invoices"]), stats.get("bureau_time")
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return None
+            return None, None
 
     def resources(self) -> dict[str, Any]:
         out: dict[str, Any] = {"machine_cpu": psutil.cpu_percent(None)}
@@ -68,10 +70,11 @@ class Prober:
             with open(self.path, "a", encoding="utf-8") as fh:
                 while True:
                     at = time.time()
-                    pending, invoices = await asyncio.gather(self.pending(client), self.bureau_invoices(client))
+                    pending, (invoices, bureau_time) = await asyncio.gather(self.pending(client), self.bureau(client))
                     start = self.load_start_at()
                     rec = {"at": at, "t_s": None if start is None else round(at - start, 3),
-                           "sut_pending": pending, "bureau_invoices": invoices, **self.resources()}
+                           "sut_pending": pending, "bureau_invoices": invoices, "bureau_time": bureau_time,
+                           **self.resources()}
                     self.last = rec
                     self.records.append(rec)
                     fh.write(json.dumps(rec) + "\n")

@@ -182,6 +182,12 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
                                      toxiproxy_url=opts.toxiproxy_url, bureau_listen=opts.bureau_listen,
                                      toxiproxy_image=opts.toxiproxy_image, pull=opts.pull)
         notes.extend(getattr(backend, "notes", []))
+        missing = [c for c in scenario.requires if c not in services.sut_capabilities]
+        if missing:
+            raise InputError(f"{opts.scenario_path}: the scenario requires the SUT capabilities {', '.join(missing)} "
+                             f"(requires: {list(scenario.requires)}), but {sut.label} reports "
+                             f"{services.sut_capabilities or 'none'} in GET /health; run it against a SUT that has "
+                             "them (the reference merchant: --sut reference:resilient with its lq channel)")
         meta["services"] = {"bureau": services.bureau.url, "toxiproxy": services.toxiproxy_url,
                             "bureau_via_proxy": services.proxy_listen, "sut": services.sut_url,
                             "proxy": services.proxy_info}
@@ -197,6 +203,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         say(f"load: {_describe_load(scenario)}; faults: {len(specs)}")
         await driver.start()
         meta["load_start_at"] = driver.load_start_at
+        meta["bureau_clock"] = await _start_bureau_clock(services, scenario, driver.load_start_at, unknown)
         timeline.start(driver.load_start_at)
         if scenario.malformed is not None:
             from harness.data.phase import phase_for_run
@@ -281,6 +288,27 @@ def _make_backend(name: str, run_dir: Path, run_id: str) -> Any:
 
         return DockerBackend(run_dir / "logs", run_id, connect())
     return LocalBackend(run_dir / "logs")
+
+
+async def _start_bureau_clock(services: Stack, scenario: Scenario, load_start_at: float,
+                              unknown: list[str]) -> dict[str, Any] | None:
+    """Bureau time is ``services.bureau.clock.start`` when the load starts (harness.bureau_command);
+    a clock that cannot be set leaves the scenario's calendar undone: no verdict."""
+    from harness.errors import FaultError
+    from harness.faults.bureau import set_clock
+
+    clock = scenario.services.bureau.clock
+    if clock is None or clock.start is None:
+        return None
+    from datetime import timedelta
+
+    now = clock.start + timedelta(seconds=(time.time() - load_start_at) * clock.rate)
+    try:
+        return await set_clock(services.bureau_admin_url, {"now": now.isoformat()}, "services.bureau.clock.start")
+    except FaultError as exc:
+        unknown.append(f"the bureau clock could not be set to services.bureau.clock.start, so the scenario's "
+                       f"calendar did not happen as written: {exc}")
+        return None
 
 
 def _record_load_spike(timeline: Timeline, scenario: Scenario) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.checks.invoices import ANOMALY_KINDS
 from harness.data.config import MalformedConfig
@@ -29,10 +29,33 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class AccountSettings(_Frozen):
+    """``services.bureau.settings``: the bureau's account rules and 乐企 timings (CONTRACT §5),
+    each the bureau CLI option of the same name (``quota_monthly`` -> ``--quota-monthly``);
+    absent: the bureau's default. Durations are not time-scaled: they are platform rules."""
+
+    quota_monthly: str | None = Field(default=None, pattern=r"^\d{1,15}\.\d{2}$")
+    processing_s: float | None = Field(default=None, ge=0, le=3600)
+    result_ttl_s: float | None = Field(default=None, ge=0)
+    upload_deadline_s: float | None = Field(default=None, ge=0)
+    close_day: int | None = Field(default=None, ge=1, le=28)
+    buyer_confirms: float | None = Field(default=None, ge=0, le=1)
+    buyer_delay_s: float | None = Field(default=None, ge=0)
+
+
+class BureauClock(_Frozen):
+    """``services.bureau.clock``: bureau time when the load starts, and its rate (CONTRACT §5.1)."""
+
+    start: AwareDatetime | None = None
+    rate: float = Field(default=1.0, gt=0, le=100_000)
+
+
 class BureauSettings(_Frozen):
     dedup: Literal["request_id", "none"] = "request_id"
     region: str = Field(default="11", pattern=r"^\d{2}$")
     rates: tuple[str, ...] | None = None
+    settings: AccountSettings = AccountSettings()
+    clock: BureauClock | None = None
 
     @field_validator("rates")
     @classmethod
@@ -91,6 +114,7 @@ class GateModel(_Frozen):
 
 
 DEFAULT_TARGETS = {"network": "bureau", "bureau": "bureau", "process": "sut"}
+INSTANT_KINDS = frozenset({"clock_jump"})   # harness.faults.bureau.INSTANT: a window of no length
 
 
 class MixModel(_Frozen):
@@ -144,6 +168,8 @@ class Scenario(_Frozen):
     anomaly_gates: dict[str, Literal["on", "off"]] = Field(default_factory=dict)
     malformed: MalformedConfig | None = None
     sweep: Sweep | None = None
+    # Capabilities the SUT must report in GET /health (CONTRACT §5.7): `requires: [lq]`.
+    requires: tuple[Literal["lq", "reverse", "stats"], ...] = ()
 
     @field_validator("anomaly_gates", mode="before")
     @classmethod
@@ -165,13 +191,15 @@ class Scenario(_Frozen):
         """The fault schedule, ids assigned (f1, f2, ...) and durations time-scaled."""
         specs = []
         for i, f in enumerate(self.faults, start=1):
+            instant = f.family == "bureau" and f.kind in INSTANT_KINDS
             specs.append(FaultSpec(
                 id=f.id or f"f{i}",
                 family=f.family,
                 kind=f.kind,
                 target=f.target or DEFAULT_TARGETS[f.family],
                 start_s=f.start_s * self.time_scale,
-                duration_s=None if f.duration_s is None else f.duration_s * self.time_scale,
+                duration_s=(0.0 if instant and f.duration_s is None
+                            else None if f.duration_s is None else f.duration_s * self.time_scale),
                 params=dict(f.params),
             ))
         if self.random_faults is not None:

@@ -18,6 +18,7 @@ import httpx
 
 from harness.backends.base import Service
 from harness.backends.local import LocalBackend
+from harness.bureau_command import bureau_args
 from harness.errors import BackendError, InputError
 from harness.net import free_port
 from harness.scenario import Scenario
@@ -125,13 +126,9 @@ async def start_stack(
                              "bureau's container); use --toxiproxy-image")
         return await _start_docker(backend, scenario, sut, run_id, toxiproxy_image, pull, bureau_listen)
     assert isinstance(backend, LocalBackend)
-    b = scenario.services.bureau
     bureau_port = free_port()
     bureau_argv = [PY, "-m", "harness.cli", "bureau", "--port", str(bureau_port),
-                   "--db", str(state_dir / "bureau.db"), "--seed", str(scenario.seed),
-                   "--region", b.region, "--dedup", b.dedup, "--allow-reset"]
-    if b.rates:
-        bureau_argv += ["--rates", ",".join(b.rates)]
+                   "--db", str(state_dir / "bureau.db"), *bureau_args(scenario)]
     bureau = backend.service("bureau", bureau_argv, env={}, port=bureau_port, health_path="/health")
     proxy: Service | None = None
     if toxiproxy_url is None:
@@ -158,6 +155,7 @@ async def start_stack(
         sut_port = free_port()
         env = {
             "HOST": "127.0.0.1", "PORT": str(sut_port), "BUREAU_URL": f"http://{bound}",
+            "BUREAU_TIME_URL": f"http://{bound}/api/v1/time",
             "SELLER_TAX_ID": scenario.services.seller.tax_id, "SELLER_NAME": scenario.services.seller.name,
             "STATE_DIR": str(state_dir / "sut"),
         }

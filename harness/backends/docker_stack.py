@@ -90,11 +90,10 @@ async def start_containers(backend: DockerBackend, scenario: Scenario, *, refere
     await asyncio.to_thread(require_images, client, needed)
     await backend.open()
 
-    b = scenario.services.bureau
+    from harness.bureau_command import bureau_args
+
     cmd = ["bureau", "--host", "0.0.0.0", "--port", str(BUREAU_PORT), "--db", "/data/bureau.db",
-           "--seed", str(scenario.seed), "--region", b.region, "--dedup", b.dedup, "--allow-reset"]
-    if b.rates:
-        cmd += ["--rates", ",".join(b.rates)]
+           *bureau_args(scenario)]
     bureau = backend.container("bureau", images.image_name("bureau"), cmd, env={}, port=BUREAU_PORT,
                                health_path="/health", volume="/data")
     extra: dict[int, int] = {}
@@ -121,6 +120,7 @@ async def start_containers(backend: DockerBackend, scenario: Scenario, *, refere
     if not sut_url:
         s = scenario.services.seller
         env = {"HOST": "0.0.0.0", "PORT": str(SUT_PORT), "BUREAU_URL": f"http://{listen}",
+               "BUREAU_TIME_URL": f"http://{listen}/api/v1/time",
                "SELLER_TAX_ID": s.tax_id, "SELLER_NAME": s.name, "STATE_DIR": "/state"}
         if reference:
             sut = backend.container("sut", images.image_name("merchant"), ["merchant", "--profile", reference],

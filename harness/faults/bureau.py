@@ -4,6 +4,10 @@ Each fault is added to the bureau's active list under its scenario id and remove
 revert, so overlapping bureau faults coexist. ``check`` validates parameters offline with the
 bureau's own fault specifications (``fakes.bureau.faults.specs``), so ``validate`` catches a
 typo before any run; a 422 from the live bureau still becomes a ``FaultError``.
+
+``clock_jump`` (CONTRACT §5.1) is not an ``/admin/faults`` kind: the harness moves the bureau
+clock forward through ``PUT /admin/clock`` at the fault's start. It has no revert (the clock
+never goes back): its window is the instant.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ KINDS: dict[str, str] = {
     "malformed_response": "broken bodies (mode, when, status)",
     "false_duplicate": "409 DUPLICATE_REQUEST for fresh requests",
     "policy_change": "validate under a new policy (rates, required_field)",
+    "quota_exhausted": "refuse every blue invoice as over quota (暂停赋额)",
+    "auth_expired": "401 AUTH_EXPIRED on every public call (forced re-authentication)",
+    "upload_stuck": "uploaded invoices stay at result 01 (seconds; absent: until reverted)",
+    "upload_reject": "uploaded invoices refused 02 with a detail code (code)",
+    "clock_jump": "move the bureau clock forward at once (advance_s, bureau seconds); an instant, no revert",
 }
+INSTANT = frozenset({"clock_jump"})   # applied at start_s; the window has no length
 
 
 class BureauInjector:
@@ -37,7 +47,7 @@ class BureauInjector:
     def kinds(self) -> Mapping[str, str]:
         from fakes.bureau.faults.specs import KINDS as SPECS
 
-        return {kind: KINDS.get(kind, "see docs/bureau.md") for kind in SPECS}
+        return {kind: KINDS.get(kind, "see docs/bureau.md") for kind in [*SPECS, *INSTANT]}
 
     def check(self, spec: FaultSpec) -> list[str]:
         from fakes.bureau.faults.specs import parse_faults
@@ -48,6 +58,8 @@ class BureauInjector:
         problems = []
         if spec.target != "bureau":
             problems.append(f"target: bureau faults act on the bureau; got {spec.target!r}")
+        if spec.kind == "clock_jump":
+            return problems + _clock_jump_problems(spec)
         reserved = {"id", "kind"} & set(spec.params)
         if reserved:
             problems.append(f"params: {', '.join(sorted(reserved))} cannot be parameters (set them on the fault itself)")
@@ -57,6 +69,13 @@ class BureauInjector:
         return problems
 
     async def apply(self, spec: FaultSpec, ctx: FaultContext) -> Revert:
+        if spec.kind == "clock_jump":
+            await set_clock(ctx.bureau_admin_url, {"advance_s": spec.params["advance_s"]}, spec.id)
+
+            async def nothing() -> None:
+                return None   # the clock never goes back
+
+            return once(nothing)
         body: dict[str, Any] = {"id": spec.id, "kind": spec.kind, **spec.params}
         url = ctx.bureau_admin_url
         await _edit(url, spec, lambda faults: [f for f in faults if f.get("id") != spec.id] + [body])
@@ -99,3 +118,25 @@ async def _put(client: httpx.AsyncClient, faults: list[dict[str, Any]], spec: Fa
         raise FaultError(f"fault {spec.id} ({spec.kind}): the bureau refused its parameters: {resp.text}")
     if resp.status_code >= 400:
         raise FaultError(f"fault {spec.id}: PUT /admin/faults answered {resp.status_code}: {resp.text[:200]}")
+
+
+def _clock_jump_problems(spec: FaultSpec) -> list[str]:
+    problems = [f"params.{k}: clock_jump takes only advance_s" for k in sorted(set(spec.params) - {"advance_s"})]
+    value = spec.params.get("advance_s")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        problems.append(f"params.advance_s: the bureau seconds to jump forward, a number above 0 (got {value!r})")
+    if spec.duration_s:
+        problems.append("duration_s: a clock_jump is an instant (the clock never goes back); leave duration_s out")
+    return problems
+
+
+async def set_clock(admin_url: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+    """``PUT /admin/clock`` (CONTRACT §5.1); the clock as the bureau reports it."""
+    try:
+        async with httpx.AsyncClient(base_url=admin_url, timeout=5.0) as client:
+            resp = await client.put("/admin/clock", json=body)
+    except httpx.HTTPError as exc:
+        raise FaultError(f"{what}: the bureau's admin API did not answer: {exc}") from exc
+    if resp.status_code != 200:
+        raise FaultError(f"{what}: PUT /admin/clock {body} answered {resp.status_code}: {resp.text[:300]}")
+    return dict(resp.json())

@@ -155,3 +155,35 @@ def test_a_sweep_runs_one_variant_per_value_with_one_verdict(tmp_path: Path):
     assert p99["3"] > p99["0.5"] + 1000, p99
     assert json.loads((out / "hang_s=3" / "run.json").read_text())["variant"] == "hang_s=3"
     assert "| faults.hang.params.hang_s | verdict |" in (out / "aggregate.md").read_text()
+
+
+def test_a_scenario_that_requires_lq_refuses_a_sut_without_it(tmp_path: Path):
+    path = scenario(tmp_path, "needs-lq", duration=3, extra="requires: [lq]")
+    sut = f"{sys.executable} {ROOT / 'tests' / 'data' / 'slow_ledger_sut.py'}"
+    proc = cli("run", str(path), "--sut-cmd", sut, "--out", str(tmp_path / "r"), timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "requires the SUT capabilities lq" in proc.stderr and "['stats']" in proc.stderr
+    assert not wait_no_processes(tmp_path / "r")
+
+
+def test_the_sut_gets_the_bureau_time_url_and_a_clock_jump_moves_bureau_time(tmp_path: Path):
+    path = scenario(
+        tmp_path, "clock", duration=5,
+        faults="faults:\n  - {id: jump, family: bureau, kind: clock_jump, start_s: 2, params: {advance_s: 86400}}",
+        extra='services:\n  bureau:\n    clock: {start: "2026-12-31T23:59:50+08:00"}')
+    out = tmp_path / "r"
+    sut = f"env | grep ^BUREAU; exec {sys.executable} {ROOT / 'tests' / 'data' / 'slow_ledger_sut.py'}"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(path), "--out", str(out), "--sut-cmd", sut],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "LEDGER_DELAY_S": "0"})
+    assert proc.returncode == 1, proc.stderr[-2000:]    # its orders stay pending: stuck, but the clock is what counts
+    probes = [json.loads(x) for x in (out / "probes.jsonl").read_text().splitlines()]
+    during = [p["bureau_time"] for p in probes if p["t_s"] is not None and 0.5 < p["t_s"] < 1.8]
+    after = [p["bureau_time"] for p in probes if p["t_s"] is not None and p["t_s"] > 2.5]
+    assert during and all(t.startswith("2026-12-31T23:59:5") for t in during), during
+    assert after and all(t.startswith(("2027-01-01T23:59:5", "2027-01-02T00:0")) for t in after), after
+    (jump,) = json.loads((out / "summary.json").read_text())["faults"]
+    assert jump["kind"] == "clock_jump" and jump["start_s"] == pytest.approx(jump["end_s"], abs=0.1)
+    assert json.loads((out / "run.json").read_text())["bureau_clock"]["now"].startswith("2026-12-31T23:59:5")
+    log = (out / "logs" / "sut.log").read_text()
+    proxied = json.loads((out / "run.json").read_text())["services"]["bureau_via_proxy"]
+    assert f"BUREAU_TIME_URL=http://{proxied}/api/v1/time" in log

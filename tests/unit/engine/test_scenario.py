@@ -176,3 +176,46 @@ def test_anomaly_gates_turn_off_by_name_only(tmp_path):
 def test_random_faults_must_end_inside_the_load(tmp_path):
     with pytest.raises(ScenarioError, match=r"random_faults\.end_s: 130 s is after the end of the load \(120 s\)"):
         load_scenario(write(tmp_path, RANDOM.replace("end_s: 110", "end_s: 130")))
+
+
+def test_bureau_settings_and_clock_reach_the_bureau_command_line(tmp_path):
+    from harness.bureau_command import CLOCK_LEAD_S, bureau_args
+
+    text = GOOD.replace("drain_s: 10\n", """drain_s: 10
+services:
+  bureau:
+    settings: {quota_monthly: "5000.00", processing_s: 0.5, close_day: 13}
+    clock: {start: "2026-11-30T23:59:30+08:00", rate: 2}
+requires: [lq]
+""")
+    sc = load_scenario(write(tmp_path, text))
+    args = bureau_args(sc)
+    assert args[args.index("--quota-monthly") + 1] == "5000.00"
+    assert args[args.index("--processing-s") + 1] == "0.5" and args[args.index("--close-day") + 1] == "13"
+    # the bureau starts CLOCK_LEAD_S early; the harness moves it to start when the load begins
+    assert CLOCK_LEAD_S == 600 and args[args.index("--clock-start") + 1] == "2026-11-30T23:49:30+08:00"
+    assert args[args.index("--clock-rate") + 1] == "2" and sc.requires == ("lq",)
+
+
+@pytest.mark.parametrize("mutation, expected", [
+    ('clock: {start: "2026-11-30T23:59:30"}', ["services.bureau.clock.start", "timezone"]),
+    ("settings: {quota: 5}", ["services.bureau.settings.quota", "unknown field"]),
+    ("settings: {close_day: 31}", ["services.bureau.settings.close_day", "28"]),
+])
+def test_bad_bureau_settings_are_named(tmp_path, mutation, expected):
+    text = GOOD.replace("drain_s: 10\n", f"drain_s: 10\nservices:\n  bureau:\n    {mutation}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, text))
+    for piece in expected:
+        assert piece in str(err.value), f"{piece!r} not in {err.value}"
+
+
+def test_clock_jump_is_an_instant_with_advance_s(tmp_path):
+    jump = "  - {id: jump, family: bureau, kind: clock_jump, start_s: 6, params: {advance_s: 176400}}\n"
+    sc = load_scenario(write(tmp_path, GOOD.replace("drain_s: 10\n", "drain_s: 10\n").replace("faults:\n", "faults:\n" + jump)))
+    spec = next(s for s in sc.fault_specs() if s.id == "jump")
+    assert spec.duration_s == 0.0 and spec.params == {"advance_s": 176400}
+    bad = jump.replace("params: {advance_s: 176400}", "duration_s: 3, params: {advance_s: -1}")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, GOOD.replace("faults:\n", "faults:\n" + bad)))
+    assert "a number above 0" in str(err.value) and "leave duration_s out" in str(err.value)
