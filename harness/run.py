@@ -78,8 +78,14 @@ class RunResult:
 class _FaultCtx:
     """What fault injectors may reach (``harness.faults.base.FaultContext``)."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, order_prefix: str = "", workers: int = 0) -> None:
         self._stack = stack
+        self._prefix = order_prefix
+        self._workers = workers
+
+    def order_ids(self, index: int) -> list[str]:
+        # harness.data.orders.OrderFactory numbers each worker's orders prefix-w<k>-NNNNNN.
+        return [f"{self._prefix}-w{k}-{index:06d}" for k in range(max(1, self._workers))]
 
     @property
     def toxiproxy_url(self) -> str:
@@ -194,7 +200,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
 
         from harness.load.driver import LoadDriver
 
-        timeline = Timeline(specs, _FaultCtx(services), run_dir / "faults.jsonl")
+        timeline = Timeline(specs, _FaultCtx(services, f"r{run_id}", scenario.load.workers), run_dir / "faults.jsonl")
         driver = LoadDriver(scenario.scaled_load(), services.sut_url, run_dir, scenario.seed, f"r{run_id}",
                             run_dir / "logs" / "load.log", status=timeline.active_label)
         stack.push_async_callback(driver.stop)

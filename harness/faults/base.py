@@ -48,6 +48,10 @@ class FaultContext(Protocol):
         """The running service handle of a process target ("sut", "bureau", "proxy")."""
         ...
 
+    def order_ids(self, index: int) -> list[str]:
+        """The ids of the ``index``-th order (from 1) each load worker places in this run."""
+        ...
+
 
 class Injector(Protocol):
     family: str

@@ -5,6 +5,10 @@ revert, so overlapping bureau faults coexist. ``check`` validates parameters off
 bureau's own fault specifications (``fakes.bureau.faults.specs``), so ``validate`` catches a
 typo before any run; a 422 from the live bureau still becomes a ``FaultError``.
 
+Deterministic triggers, for replays that must hit the same requests: ``after_requests`` and
+``every_n`` go to the bureau as they are; ``orders: [5, 17]`` (the 5th and 17th order the load
+places, of each worker) becomes the bureau's ``match.external_ids`` with this run's order ids.
+
 ``clock_jump`` (CONTRACT §5.1) is not an ``/admin/faults`` kind: the harness moves the bureau
 clock forward through ``PUT /admin/clock`` at the fault's start. It has no revert (the clock
 never goes back): its window is the instant.
@@ -63,7 +67,12 @@ class BureauInjector:
         reserved = {"id", "kind"} & set(spec.params)
         if reserved:
             problems.append(f"params: {', '.join(sorted(reserved))} cannot be parameters (set them on the fault itself)")
-        _, found = parse_faults([{"id": spec.id, "kind": spec.kind, **spec.params}])
+        orders = spec.params.get("orders")
+        if orders is not None and (not isinstance(orders, list) or not orders
+                                   or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in orders)):
+            problems.append(f"params.orders: the order numbers to act on, a list of integers from 1 (got {orders!r})")
+            orders = [1]
+        _, found = parse_faults([_body(spec, ["X"] * len(orders) if orders else None)])
         # The bureau names fields as faults[0].ms; in a scenario they are the fault's params.ms.
         problems += [p.message.replace("faults[0].", "params.").replace("faults[0]", "params") for p in found]
         return problems
@@ -76,7 +85,8 @@ class BureauInjector:
                 return None   # the clock never goes back
 
             return once(nothing)
-        body: dict[str, Any] = {"id": spec.id, "kind": spec.kind, **spec.params}
+        orders = spec.params.get("orders")
+        body = _body(spec, [oid for i in orders for oid in ctx.order_ids(int(i))] if orders else None)
         url = ctx.bureau_admin_url
         await _edit(url, spec, lambda faults: [f for f in faults if f.get("id") != spec.id] + [body])
 
@@ -140,3 +150,11 @@ async def set_clock(admin_url: str, body: dict[str, Any], what: str) -> dict[str
     if resp.status_code != 200:
         raise FaultError(f"{what}: PUT /admin/clock {body} answered {resp.status_code}: {resp.text[:300]}")
     return dict(resp.json())
+
+
+def _body(spec: FaultSpec, external_ids: list[str] | None) -> dict[str, Any]:
+    """The fault as the bureau's admin API takes it (``orders`` become ``match.external_ids``)."""
+    body: dict[str, Any] = {"id": spec.id, "kind": spec.kind, **{k: v for k, v in spec.params.items() if k != "orders"}}
+    if external_ids is not None:
+        body["match"] = {**(body.get("match") or {}), "external_ids": external_ids}
+    return body

@@ -2,6 +2,9 @@
 
 Probability is drawn per request and per matching fault, in list order, from one
 ``random.Random(seed)``: the same seed and the same request order give the same decisions.
+The deterministic triggers (``after_requests``, ``every_n``) count each fault's matching
+requests, in arrival order; the count belongs to the fault as stored, so it survives the PUT
+of the whole list that adds or removes another fault.
 The asynchronous channel's ``upload_stuck`` and ``upload_reject`` are drawn per uploaded
 invoice instead (``acting_per_invoice``), and so is ``quota_exhausted`` when an uploaded
 invoice is judged. Listeners hear of every change of the list (stuck invoices are released
@@ -33,6 +36,7 @@ class FaultBoard:
     faults: list[Fault] = field(default_factory=list)
     _rng: random.Random = field(init=False)
     _windows: dict[int, _Window] = field(default_factory=dict)
+    _seen: dict[str, int] = field(default_factory=dict)   # Fault.key -> matching requests so far
     listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -41,6 +45,8 @@ class FaultBoard:
     def replace(self, faults: list[Fault]) -> None:
         self.faults = list(faults)
         self._windows = {}
+        keep = {f.key for f in self.faults}
+        self._seen = {k: n for k, n in self._seen.items() if k in keep}
         for listener in self.listeners:
             listener()
 
@@ -53,22 +59,32 @@ class FaultBoard:
     def stored(self) -> list[dict[str, Any]]:
         return [dict(f.stored) for f in self.faults]
 
-    def acting(self, method: str, path: str) -> list[Fault]:
-        """The faults that act on this request: matching, and drawn under their probability."""
+    @property
+    def needs_external_id(self) -> bool:
+        """Whether a fault matches on order references: the request's must be read first."""
+        return any(f.external_ids is not None for f in self.faults)
+
+    def acting(self, method: str, path: str, external_id: str | None = None) -> list[Fault]:
+        """The faults that act on this request: matching, triggered, and drawn under their probability."""
         if not self.faults:
             return []
-        return self._draw(method, path, None)
+        return self._draw(method, path, None, external_id)
 
-    def acting_per_invoice(self, kinds: frozenset[str], method: str, path: str) -> list[Fault]:
+    def acting_per_invoice(self, kinds: frozenset[str], method: str, path: str,
+                           external_id: str | None = None) -> list[Fault]:
         """The faults of ``kinds`` acting on one uploaded invoice of a request to ``path``."""
-        return self._draw(method, path, kinds)
+        return self._draw(method, path, kinds, external_id)
 
-    def _draw(self, method: str, path: str, kinds: frozenset[str] | None) -> list[Fault]:
+    def _draw(self, method: str, path: str, kinds: frozenset[str] | None, external_id: str | None) -> list[Fault]:
         chosen = []
         for fault in self.faults:
             wanted = fault.kind not in PER_INVOICE if kinds is None else fault.kind in kinds
-            if not wanted or not fault.matches(method, path):
+            if not wanted or not fault.matches(method, path, external_id):
                 continue
+            if fault.after_requests or fault.every_n > 1:
+                n = self._seen[fault.key] = self._seen.get(fault.key, 0) + 1
+                if n <= fault.after_requests or (n - fault.after_requests) % fault.every_n:
+                    continue
             if fault.probability < 1 and self._rng.random() >= fault.probability:
                 continue
             chosen.append(fault)

@@ -57,7 +57,10 @@ class FaultMiddleware:
             return
         entry = self.log.begin(scope)
         public = scope["path"] == "/api/v1" or scope["path"].startswith("/api/v1/")
-        acting = self.board.acting(scope["method"], scope["path"]) if public else []
+        external_id = None
+        if public and self.board.needs_external_id:
+            receive, external_id = await _peek_external_id(scope, receive)
+        acting = self.board.acting(scope["method"], scope["path"], external_id) if public else []
         scope[ACTING] = acting
 
         async def tracking_send(message: Message) -> None:
@@ -137,6 +140,35 @@ class FaultMiddleware:
 
 
 _ID_BODY_LIMIT = 1 << 20  # ids sit at the top of an invoice; a huge body is not worth reading whole
+
+
+async def _peek_external_id(scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
+    """The order reference of a request (query, or a POST body's ``external_id``), read before
+    the faults are chosen; the body is replayed to whatever handles the request next."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if scope["method"] != "POST":
+        return receive, (query.get("external_id") or [None])[0]
+    messages: list[Message] = []
+    size = 0
+    while size <= _ID_BODY_LIMIT:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        parsed = None
+    external_id = parsed.get("external_id") if isinstance(parsed, dict) else None
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay, external_id if isinstance(external_id, str) else None
 
 
 async def _note_ids_of_refused(scope: Scope, receive: Receive) -> None:

@@ -6,6 +6,7 @@ from the 422 alone. The stored form has every default filled in.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ DETAIL_CODES = ("VALIDATION_FAILED", "NUMBER_NOT_ALLOCATED", "NUMBER_YEAR", "ISS
 PER_INVOICE = frozenset({"upload_stuck", "upload_reject"})
 FIELD_PATH_RE = re.compile(r"[a-z_]+(\[\])?(\.[a-z_]+(\[\])?)*")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
-COMMON = ("kind", "id", "probability", "match")
+COMMON = ("kind", "id", "probability", "match", "after_requests", "every_n")
 
 Check = Callable[[str, Any], "str | None"]
 
@@ -106,9 +107,23 @@ class Fault:
     path: str | None
     params: Mapping[str, Any]
     stored: Mapping[str, Any]
+    # Deterministic triggers (for replays that must hit the same requests): past the first
+    # ``after_requests`` matching requests, the fault acts on every ``every_n``-th of the rest
+    # (the every_n-th, the 2·every_n-th, ...); with ``external_ids``, only on requests carrying
+    # one of those order references.
+    after_requests: int = 0
+    every_n: int = 1
+    external_ids: frozenset[str] | None = None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, external_id: str | None = None) -> bool:
+        if self.external_ids is not None and external_id not in self.external_ids:
+            return False
         return (self.method is None or self.method == method) and (self.path is None or path.startswith(self.path))
+
+    @property
+    def key(self) -> str:
+        """The fault as stored, as text: its request counter survives a PUT of the whole list."""
+        return json.dumps(self.stored, sort_keys=True, default=str)
 
     def same_as(self, other: Fault) -> bool:
         """The same fault as stored, wherever it sits in the list (a PUT rebuilds every Fault)."""
@@ -153,7 +168,12 @@ def _parse_one(i: int, item: Any, problems: list[Problem]) -> Fault | None:
     probability = item.get("probability", 1)
     if (message := _number(0, 1)(f"{at}.probability", probability)) is not None:
         bad("probability", "RANGE", message)
-    method, path = _parse_match(at, item.get("match"), bad)
+    method, path, external_ids = _parse_match(at, item.get("match"), bad)
+    after_requests, every_n = item.get("after_requests", 0), item.get("every_n", 1)
+    if (message := _integer(0, 10**9)(f"{at}.after_requests", after_requests)) is not None:
+        bad("after_requests", "RANGE", message)
+    if (message := _integer(1, 10**9)(f"{at}.every_n", every_n)) is not None:
+        bad("every_n", "RANGE", message)
     params: dict[str, Any] = {}
     for name, (default, check) in spec.items():
         if name not in item or (item[name] is None and default is not _REQUIRED):
@@ -168,20 +188,32 @@ def _parse_one(i: int, item: Any, problems: list[Problem]) -> Fault | None:
         bad("rates", "REQUIRED", f"{at}: policy_change needs rates, required_field or both")
     if len(problems) > before:
         return None
-    match = None if method is None and path is None else {"method": method, "path": path}
+    match = None if method is None and path is None and external_ids is None else {"method": method, "path": path}
+    if match is not None and external_ids is not None:
+        match["external_ids"] = sorted(external_ids)
     stored = {"kind": kind, "id": fault_id, "probability": probability, "match": match, **params}
-    return Fault(i, kind, float(probability), method, path, params, stored)
+    if after_requests or every_n != 1:
+        stored.update(after_requests=after_requests, every_n=every_n)
+    return Fault(i, kind, float(probability), method, path, params, stored, after_requests, every_n, external_ids)
 
 
-def _parse_match(at: str, match: Any, bad: Callable[[str, str, str], None]) -> tuple[str | None, str | None]:
+def _parse_match(at: str, match: Any, bad: Callable[[str, str, str], None]
+                 ) -> tuple[str | None, str | None, frozenset[str] | None]:
     if match is None:
-        return None, None
+        return None, None, None
     if not isinstance(match, dict):
         bad("match", "TYPE", f"{at}.match must be an object like {{\"method\": \"POST\", \"path\": \"/api/v1/invoices\"}}")
-        return None, None
+        return None, None, None
     for key in match:
-        if key not in ("method", "path"):
-            bad(f"match.{key}", "UNKNOWN_PARAMETER", f"{at}.match.{key} is not allowed (only method and path)")
+        if key not in ("method", "path", "external_ids"):
+            bad(f"match.{key}", "UNKNOWN_PARAMETER", f"{at}.match.{key} is not allowed (only method, path, external_ids)")
+    ids = match.get("external_ids")
+    external_ids = None
+    if ids is not None:
+        if not isinstance(ids, list) or not ids or not all(isinstance(x, str) for x in ids):
+            bad("match.external_ids", "INVALID", f"{at}.match.external_ids must be a non-empty list of order ids, got {ids!r}")
+        else:
+            external_ids = frozenset(ids)
     method, path = match.get("method"), match.get("path")
     if method is not None:
         if not isinstance(method, str) or method.upper() not in METHODS:
@@ -192,4 +224,4 @@ def _parse_match(at: str, match: Any, bad: Callable[[str, str, str], None]) -> t
     if path is not None and (not isinstance(path, str) or not path.startswith("/")):
         bad("match.path", "INVALID", f"{at}.match.path must be a path prefix starting with /, got {path!r}")
         path = None
-    return method, path
+    return method, path, external_ids
