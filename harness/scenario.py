@@ -126,13 +126,15 @@ class MixModel(_Frozen):
 
 
 class RandomFaults(_Frozen):
-    """A seeded random schedule: non-overlapping windows drawn from a weighted mix."""
+    """A seeded random schedule: windows drawn from a weighted mix (harness.faults.schedule);
+    a parameter may be a range (``{range: [lo, hi]}``) or a choice (``{choice: [...]}``)."""
 
     mix: tuple[MixModel, ...] = Field(min_length=1)
     start_s: float = Field(default=0.0, ge=0)
     end_s: float = Field(gt=0)
     mean_interval_s: float = Field(gt=0)
     duration_s: tuple[float, float]
+    lanes: int = Field(default=1, ge=1, le=8)   # how many faults may be active at once
 
     @model_validator(mode="after")
     def _ranges(self) -> RandomFaults:
@@ -209,7 +211,7 @@ class Scenario(_Frozen):
             mix = [MixEntry(m.family, m.kind, m.target or DEFAULT_TARGETS[m.family], m.params, m.weight) for m in r.mix]
             specs += random_schedule(mix, seed=self.seed, start_s=r.start_s, end_s=r.end_s,
                                      mean_interval_s=r.mean_interval_s, duration_s=r.duration_s,
-                                     scale=self.time_scale)
+                                     scale=self.time_scale, lanes=r.lanes)
         return specs
 
     def scaled_load(self) -> LoadConfig:
@@ -282,6 +284,19 @@ def _check_faults(scenario: Scenario, root: yaml.Node | None) -> list[str]:
     problems = []
     seen: dict[str, str] = {}
     load_s = total_duration(scenario.scaled_load().shape)
+    r = scenario.random_faults
+    for j, m in enumerate(r.mix if r is not None else ()):
+        from harness.faults.schedule import bounds
+
+        line = _line_of(root, ("random_faults", "mix", j))
+        found = _range_problems(m.params)
+        for params in [] if found else bounds(m.params):   # every edge of every range
+            entry = FaultSpec(id=f"mix{j}", family=m.family, kind=m.kind,
+                              target=m.target or DEFAULT_TARGETS[m.family], start_s=0.0, duration_s=1.0, params=params)
+            found += [p for p in injector_for(m.family).check(entry) if p not in found]
+        problems += [f"{f'line {line}: ' if line else ''}random_faults.mix[{j}].{p}" for p in found]
+    if problems:
+        return problems   # a broken mix cannot be drawn from
     n_listed = len(scenario.faults)
     for i, spec in enumerate(scenario.fault_specs()):
         line = _line_of(root, ("faults", i))
@@ -296,13 +311,6 @@ def _check_faults(scenario: Scenario, root: yaml.Node | None) -> list[str]:
         for name, problem in _window_problems(spec, load_s, scenario.time_scale):
             line = _line_of(root, ("faults", i, name))
             problems.append(f"{f'line {line}: ' if line else ''}faults[{i}].{name}: {problem}")
-    r = scenario.random_faults
-    for j, m in enumerate(r.mix if r is not None else ()):
-        line = _line_of(root, ("random_faults", "mix", j))
-        entry = FaultSpec(id=f"mix{j}", family=m.family, kind=m.kind, target=m.target or DEFAULT_TARGETS[m.family],
-                          start_s=0.0, duration_s=1.0, params=dict(m.params))
-        for problem in injector_for(m.family).check(entry):
-            problems.append(f"{f'line {line}: ' if line else ''}random_faults.mix[{j}].{problem}")
     if r is not None and r.end_s > total_duration(scenario.load.shape):
         line = _line_of(root, ("random_faults", "end_s"))
         problems.append(f"{f'line {line}: ' if line else ''}random_faults.end_s: {r.end_s:g} s is after the end of "
@@ -315,6 +323,23 @@ def _check_faults(scenario: Scenario, root: yaml.Node | None) -> list[str]:
             line = _line_of(root, ("gates", i, "metric"))
             problems.append(f"{f'line {line}: ' if line else ''}gates[{i}].metric: {gate.metric!r}: {problem}")
     return problems
+
+
+def _range_problems(params: dict[str, Any]) -> list[str]:
+    """Malformed ranges and choices in a mix entry's parameters."""
+    found: list[str] = []
+    for name, value in params.items():
+        if not isinstance(value, dict) or not ({"range", "choice"} & set(value)):
+            continue
+        if "range" in value:
+            lo_hi = value["range"]
+            if (set(value) != {"range"} or not isinstance(lo_hi, list) or len(lo_hi) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in lo_hi)
+                    or lo_hi[0] > lo_hi[1]):
+                found.append(f"params.{name}: a range is {{range: [low, high]}} with low <= high (got {value!r})")
+        elif set(value) != {"choice"} or not isinstance(value["choice"], list) or not value["choice"]:
+            found.append(f"params.{name}: a choice is {{choice: [a, b, ...]}} (got {value!r})")
+    return found
 
 
 def _window_problems(spec: FaultSpec, load_s: float, scale: float) -> list[tuple[str, str]]:

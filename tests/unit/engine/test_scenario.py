@@ -219,3 +219,33 @@ def test_clock_jump_is_an_instant_with_advance_s(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(write(tmp_path, GOOD.replace("faults:\n", "faults:\n" + bad)))
     assert "a number above 0" in str(err.value) and "leave duration_s out" in str(err.value)
+
+
+def test_random_mix_parameters_may_be_ranges_and_lanes_overlap(tmp_path):
+    text = RANDOM.replace("params: {status: 503}, weight: 2", "params: {status: {choice: [502, 503]}}, weight: 2") \
+        .replace("kind: down}", "kind: latency, params: {ms: {range: [50, 2000]}, jitter_ms: {range: [0, 10]}}}\n"
+                 "    - {family: bureau, kind: ghost_commit, params: {hang_s: {range: [0.5, 3.0]}}}") \
+        .replace("duration_s: [2, 6]", "duration_s: [2, 6]\n  lanes: 2")
+    specs = load_scenario(write(tmp_path, text)).fault_specs()
+    assert specs == load_scenario(write(tmp_path, text)).fault_specs()      # seeded
+    lat = [s for s in specs if s.kind == "latency"]
+    assert lat and all(isinstance(s.params["ms"], int) and 50 <= s.params["ms"] <= 2000 for s in lat)
+    hangs = [s.params["hang_s"] for s in specs if s.kind == "ghost_commit"]
+    assert hangs and all(isinstance(h, float) and 0.5 <= h <= 3.0 for h in hangs)
+    assert {s.params["status"] for s in specs if s.kind == "error"} <= {502, 503}
+    ordered = sorted(specs, key=lambda s: s.start_s)
+    assert any(a.start_s + a.duration_s > b.start_s for a, b in zip(ordered, ordered[1:])), "lanes overlap"
+
+
+@pytest.mark.parametrize("params, expected", [
+    ("{ms: {range: [100, 10]}}", "low <= high"),
+    ("{ms: {range: [-5, 10]}}", "params.ms must be at least 0"),   # an edge of the range is checked
+    ("{status: {choice: []}}", "a choice is"),
+])
+def test_bad_ranges_are_named(tmp_path, params, expected):
+    kind = "latency" if "ms" in params else "error"
+    text = RANDOM.replace("{family: bureau, kind: error, params: {status: 503}, weight: 2}",
+                          f"{{family: bureau, kind: {kind}, params: {params}}}")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, text))
+    assert "random_faults.mix[0]" in str(err.value) and expected in str(err.value), str(err.value)
