@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from harness.checks.recovery import drain_time, time_to_recover
-from harness.report.rundir import ANOMALY_KINDS, RunData
+from harness.checks.invoices import ANOMALY_KINDS
+from harness.report.rundir import RunData
 
 
 @dataclass

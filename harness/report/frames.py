@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from harness.report.rundir import ANOMALY_KINDS, RunData
+from harness.checks.invoices import ANOMALY_KINDS
+from harness.report.rundir import RunData
 
 NICE_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 MAX_BINS = 240

@@ -22,7 +22,6 @@ OP_COLUMNS = ["op_id", "kind", "order_id", "outcome", "http_status", "error", "s
               "t_invoke_s", "t_complete_s", "latency_ms"]
 FAULT_COLUMNS = ["id", "family", "kind", "target", "start_s", "end_s", "error"]
 PROBE_COLUMNS = ["t_s", "sut_pending", "bureau_invoices", "machine_cpu"]  # cpu: optional
-from harness.checks.invoices import ANOMALY_KINDS
 
 
 @dataclass
