@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "run": "harness.commands.run",
     "validate": "harness.commands.validate",
     "suite": "harness.commands.suite",
+    "explore": "harness.commands.explore",
     "report": "harness.commands.report",
     "compare": "harness.commands.compare",
     "bureau": "fakes.bureau.cli",

@@ -64,6 +64,7 @@ class RunOptions:
     scenario: Scenario | None = None    # already resolved (a sweep's variant); else read the path
     variant: str | None = None          # the variant's label (``hang_s=5``), recorded in run.json
     sut_health_timeout_s: float | None = None  # overrides services.sut.health_timeout_s
+    quiet: bool = False                 # no live progress on a terminal (explore runs many)
 
 
 @dataclass
@@ -202,7 +203,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
 
         timeline = Timeline(specs, _FaultCtx(services, f"r{run_id}", scenario.load.workers), run_dir / "faults.jsonl")
         driver = LoadDriver(scenario.scaled_load(), services.sut_url, run_dir, scenario.seed, f"r{run_id}",
-                            run_dir / "logs" / "load.log", status=timeline.active_label)
+                            run_dir / "logs" / "load.log", status=timeline.active_label, progress=not opts.quiet)
         stack.push_async_callback(driver.stop)
         prober = Prober(services, run_dir / "probes.jsonl", lambda: getattr(driver, "load_start_at", None))
         probe_task = asyncio.create_task(prober.run(), name="probes")

@@ -63,6 +63,7 @@ class LoadDriver:
         *,
         startup_timeout_s: float = 60.0,
         python: str = sys.executable,
+        progress: bool = True,
     ) -> None:
         if not target_url.startswith(("http://", "https://")):
             raise InputError(f"target_url {target_url!r}: the SUT's base URL must start with http:// or https://")
@@ -81,6 +82,7 @@ class LoadDriver:
         self.status = status
         self.startup_timeout_s = startup_timeout_s
         self.python = python
+        self.show_progress = progress
         self.load_start_at: float | None = None
         self.load_end_at: float | None = None
         self.stats = StatsTail(self.run_dir / STATS_FILE)
@@ -133,7 +135,7 @@ class LoadDriver:
             await self.stop()
             raise LoadError(f"Locust did not start the load within {self.startup_timeout_s:.0f} s:\n{self.log_tail()}")
         self.load_start_at = started
-        if sys.stdout.isatty():
+        if self.show_progress and sys.stdout.isatty():
             self._progress = Progress(self.duration_s, self.stats, self.status, started)
             self._progress.start()
 
