@@ -120,9 +120,9 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         raise InputError(f"--backend {opts.backend!r}: use local or docker")
     scenario = opts.scenario or load_scenario(opts.scenario_path, seed=opts.seed, time_scale=opts.time_scale)
     if opts.sut_health_timeout_s is not None:
-        services = scenario.services
-        sut_settings = services.sut.model_copy(update={"health_timeout_s": opts.sut_health_timeout_s})
-        scenario = scenario.model_copy(update={"services": services.model_copy(update={"sut": sut_settings})})
+        configured = scenario.services
+        sut_settings = configured.sut.model_copy(update={"health_timeout_s": opts.sut_health_timeout_s})
+        scenario = scenario.model_copy(update={"services": configured.model_copy(update={"sut": sut_settings})})
     if scenario.sweep is not None:
         raise InputError(f"{opts.scenario_path}: sweeps {scenario.sweep.param} over {len(scenario.sweep.values)} values; "
                          "`invoice-chaos run` runs one variant per value (from Python: run each of "
