@@ -50,8 +50,8 @@ from fakes.merchant.lq_client import LqBureau
 from fakes.merchant.lq_decide import Action, decide, detail_code
 from fakes.merchant.lq_numbers import NumberBook, NumberRange, RangeAnswerError
 from fakes.merchant.lq_time import cst_year, kprq, month_of, parse_kprq
-from fakes.merchant.orders import Invoice, error_body, issue_request_id
-from fakes.merchant.profiles import Answer, current_state, new_order
+from fakes.merchant.orders import Invoice, error_body
+from fakes.merchant.profiles import Answer, admit, settled
 from fakes.merchant.resilience import Backoff
 from fakes.merchant.store import Order, Store
 
@@ -175,14 +175,9 @@ class LqResilient:
 
     async def submit(self, invoice: Invoice) -> Answer:
         oid = invoice.order_id
-        existing = self.store.get(oid)
-        if existing is not None and existing.status != "failed":
-            await self.store.barrier()  # a concurrent first POST may not be on disk yet
-            return current_state(self.store.get(oid) or existing)
-        if self.store.pending >= self.tuning.max_pending:
-            return 503, error_body("QUEUE_FULL", f"{self.store.pending} orders are pending; retry later")
-        # No await between the get above and this put: two concurrent POSTs cannot both insert.
-        await self.store.put(new_order(invoice, request_id=issue_request_id(oid)))
+        answer, _ = await admit(self.store, invoice, self.tuning.max_pending)
+        if answer is not None:
+            return answer
         self._tracks[oid] = _Track()
         self._unnumbered[oid] = None
         self._wake.set()
@@ -195,9 +190,7 @@ class LqResilient:
             self._waiters.pop(oid, None)
         order = self.store.get(oid)
         assert order is not None
-        if order.status == "failed":
-            return 422, error_body("REJECTED_BY_BUREAU", f"the bureau refused order {oid}: {order.error}")
-        return current_state(order)
+        return settled(order)
 
     async def reverse(self, order_id: str, reason: str) -> Answer:
         if self.store.get(order_id) is None:

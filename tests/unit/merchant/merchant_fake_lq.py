@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from merchant_fake_bureau import times
 
 from fakes.bureau.clock import cst, parse_kprq, rfc3339
 from fakes.merchant.app import Settings, create_app
@@ -142,19 +143,6 @@ class FakeLq:
             return scripted
         self.accepted[number] = item
         return "00", None
-
-
-def times(n: int) -> Callable[[], bool]:
-    """True for the next ``n`` calls, then never again."""
-    left = [n]
-
-    def fire() -> bool:
-        if left[0] > 0:
-            left[0] -= 1
-            return True
-        return False
-
-    return fire
 
 
 def answer_times(n: int, answer: LqAnswer) -> Callable[[], LqAnswer | None]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from merchant_fake_lq import ACCOUNT, GONE, FakeLq, answer_times, ledger, merchant, orders, times
+from merchant_fake_bureau import times
+from merchant_fake_lq import ACCOUNT, GONE, FakeLq, answer_times, ledger, merchant, orders
 
 from fakes.bureau.clock import parse_kprq
 from fakes.merchant.lq_time import cst_year

@@ -20,8 +20,8 @@ from merchant_fake_lq import (
     ledger,
     merchant,
     orders,
-    times,
 )
+from merchant_fake_bureau import times
 
 from fakes.bureau.clock import parse_kprq
 from fakes.merchant.lq_client import LqAnswer
