@@ -27,7 +27,8 @@ from fakes.merchant.bureau_client import Bureau, BureauClient
 from fakes.merchant.lq_client import LqBureau, LqClient
 from fakes.merchant.lq_naive import NaiveLq, RetryingLq
 from fakes.merchant.lq_numbers import NumberBook
-from fakes.merchant.lq_resilient import LqResilient, LqTuning
+from fakes.merchant.lq_resilient import LqResilient
+from fakes.merchant.lq_state import LqTuning
 from fakes.merchant.orders import REVERSAL_REASONS, ORDER_ID_RE, OrderRejected, Seller, build_invoice, error_body
 from fakes.merchant.profiles import Naive, Profile, Retrying
 from fakes.merchant.resilient import Resilient, Tuning

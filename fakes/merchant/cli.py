@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from fakes.merchant.app import Settings, create_app
-    from fakes.merchant.lq_resilient import LqTuning
+    from fakes.merchant.lq_state import LqTuning
     from fakes.merchant.orders import Seller
     from fakes.merchant.resilient import Tuning
 

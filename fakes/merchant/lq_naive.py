@@ -33,7 +33,8 @@ from collections.abc import Callable
 from fakes.merchant.lq_client import LqAnswer, LqBureau
 from fakes.merchant.lq_decide import detail_code
 from fakes.merchant.lq_numbers import NumberRange, RangeAnswerError, parse_range
-from fakes.merchant.lq_resilient import LQ_REVERSE, upload_item
+from fakes.merchant.lq_numbering import upload_item
+from fakes.merchant.lq_resilient import LQ_REVERSE
 from fakes.merchant.lq_time import kprq
 from fakes.merchant.orders import Invoice, error_body
 from fakes.merchant.profiles import Answer, current_state, new_order

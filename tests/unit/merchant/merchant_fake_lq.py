@@ -24,7 +24,7 @@ from merchant_fake_bureau import times
 from fakes.bureau.clock import cst, parse_kprq, rfc3339
 from fakes.merchant.app import Settings, create_app
 from fakes.merchant.lq_client import LqAnswer
-from fakes.merchant.lq_resilient import LqTuning
+from fakes.merchant.lq_state import LqTuning
 from fakes.merchant.lq_time import BureauTime
 from fakes.merchant.orders import Seller
 from fakes.merchant.resilience import Backoff
