@@ -72,6 +72,20 @@ def test_upload_reject_of_the_account_or_number_never_drops_an_order(tmp_path: P
         assert detail_codes(b.url)[code] > 0
 
 
+def test_a_policy_change_fails_only_the_orders_the_bureau_judged_invalid(tmp_path: Path) -> None:
+    with lq(tmp_path) as (b, m):
+        set_faults(b.url, [{"kind": "policy_change", "rates": ["0.13"]}, {"kind": "upload_stuck", "seconds": 1}])
+        ops = place(m.url, orders("lq-policy", 12))
+        assert drain(m.url, 20) == 0
+        found = nonempty(audit(b.url, m.url, ops))
+        assert found == {}, found
+        rows = {r["order_id"]: r["status"] for r in httpx.get(f"{m.url}/ledger").json()["invoices"]}
+        refused = {line["external_id"] for line in bureau_lines(b.url, "requests")
+                   if line.get("detail_code") == "VALIDATION_FAILED"}
+        assert refused and {oid for oid, status in rows.items() if status == "failed"} == refused
+        assert {op["http_status"] for op in ops if op["order_id"] in refused} <= {202, 422}
+
+
 def test_quota_exhausted_holds_orders_until_it_is_restored(tmp_path: Path) -> None:
     with lq(tmp_path) as (b, m):
         set_faults(b.url, [{"kind": "quota_exhausted"}])
