@@ -24,12 +24,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fakes.merchant.bureau_client import Bureau, BureauClient
+from fakes.merchant.lq_client import LqBureau, LqClient
+from fakes.merchant.lq_naive import NaiveLq, RetryingLq
+from fakes.merchant.lq_numbers import NumberBook
+from fakes.merchant.lq_resilient import LqResilient
+from fakes.merchant.lq_state import LqTuning
 from fakes.merchant.orders import REVERSAL_REASONS, ORDER_ID_RE, OrderRejected, Seller, build_invoice, error_body
 from fakes.merchant.profiles import Naive, Profile, Retrying
 from fakes.merchant.resilient import Resilient, Tuning
 from fakes.merchant.store import Store
 
 PROFILES = ("naive", "retrying", "resilient")
+CHANNELS = ("sync", "lq")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,15 @@ class Settings:
     profile: str = "resilient"
     tuning: Tuning = field(default_factory=Tuning)
     seed: int | None = None
+    channel: str = "sync"                 # sync: CONTRACT §1; lq: the 乐企 channel of §5.3-§5.4
+    bureau_time_url: str | None = None    # lq: GET bureau time (default BUREAU_URL + /api/v1/time)
+    lq_tuning: LqTuning = field(default_factory=LqTuning)
+
+    @property
+    def store_name(self) -> str:
+        """The outbox file: one per profile and channel, so the channels never share state."""
+        suffix = "" if self.channel == "sync" else f"-{self.channel}"
+        return f"merchant-{self.profile}{suffix}.sqlite3"
 
 
 def make_profile(settings: Settings, store: Store, bureau: Bureau) -> Profile:
@@ -53,23 +68,40 @@ def make_profile(settings: Settings, store: Store, bureau: Bureau) -> Profile:
     raise ValueError(f"unknown profile {settings.profile!r}; choose one of {', '.join(PROFILES)}")
 
 
-def create_app(settings: Settings, bureau: Bureau | None = None) -> Starlette:
-    """The merchant app; ``bureau`` replaces the HTTP client (unit tests)."""
+def make_lq_profile(settings: Settings, store: Store, bureau: LqBureau) -> Profile:
+    rng = random.Random(settings.seed)
+    seller = settings.seller.tax_id
+    if settings.profile == "naive":
+        return NaiveLq(store, bureau, seller_tax_id=seller, rng=rng)
+    if settings.profile == "retrying":
+        return RetryingLq(store, bureau, seller_tax_id=seller, rng=rng)
+    if settings.profile == "resilient":
+        numbers = NumberBook(settings.state_dir / f"numbers-{settings.profile}-lq.sqlite3")
+        return LqResilient(store, bureau, numbers, seller_tax_id=seller, tuning=settings.lq_tuning, rng=rng)
+    raise ValueError(f"unknown profile {settings.profile!r}; choose one of {', '.join(PROFILES)}")
+
+
+def create_app(settings: Settings, bureau: Bureau | LqBureau | None = None) -> Starlette:
+    """The merchant app; ``bureau`` replaces the HTTP client (unit tests): a ``Bureau`` for the
+    synchronous channel, an ``LqBureau`` for ``channel="lq"``."""
     state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        store = Store(settings.state_dir / f"merchant-{settings.profile}.sqlite3")
+        store = Store(settings.state_dir / settings.store_name)
         store.open()
-        client: BureauClient | None = None
-        target: Bureau
-        if bureau is None:
-            client = BureauClient(settings.bureau_url)
-            await client.start()
-            target = client
+        client: BureauClient | LqClient | None = None
+        profile: Profile
+        if settings.channel == "lq":
+            if bureau is None:
+                client = LqClient(settings.bureau_url, settings.bureau_time_url)
+                await client.start()
+            profile = make_lq_profile(settings, store, client or bureau)  # type: ignore[arg-type]
         else:
-            target = bureau
-        profile = make_profile(settings, store, target)
+            if bureau is None:
+                client = BureauClient(settings.bureau_url)
+                await client.start()
+            profile = make_profile(settings, store, client or bureau)  # type: ignore[arg-type]
         await profile.start()
         state["profile"] = profile
         try:
@@ -112,7 +144,7 @@ def create_app(settings: Settings, bureau: Bureau | None = None) -> Starlette:
     async def reverse(request: Request) -> Response:
         order_id = request.path_params["order_id"]
         p = profile()
-        if "reverse" not in p.capabilities:
+        if "reverse" not in p.capabilities and "lq" not in p.capabilities:  # lq answers 409 itself
             return _json(404, error_body("NOT_SUPPORTED", f"profile {p.name} does not reverse invoices"))
         try:
             body = parse_json(await request.body() or b"{}")
@@ -134,7 +166,9 @@ def create_app(settings: Settings, bureau: Bureau | None = None) -> Starlette:
         counters = getattr(p, "counters", None)
         if counters is not None:
             body["bureau_calls"] = dict(sorted(counters.items()))
-            body["breaker"] = p.breaker.state  # type: ignore[attr-defined]
+            breaker = getattr(p, "breaker", None)
+            if breaker is not None:
+                body["breaker"] = breaker.state
         return _json(200, body)
 
     routes = [

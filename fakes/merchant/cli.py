@@ -1,7 +1,8 @@
 """`invoice-chaos merchant`: run the reference merchant client (the SUT) alone.
 
 Options default to the SUT environment of CONTRACT §3 (HOST, PORT, BUREAU_URL, SELLER_TAX_ID,
-SELLER_NAME, STATE_DIR), so the harness starts it with nothing but the environment.
+SELLER_NAME, STATE_DIR) and §5.7 (BUREAU_TIME_URL), so the harness starts it with nothing but
+the environment. ``--channel lq`` issues through the asynchronous 乐企 channel (CONTRACT §5.3-§5.4).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ EXAMPLE = ("invoice-chaos merchant --port 8081 --bureau-url http://127.0.0.1:260
 DEFAULT_SELLER_TAX_ID = "91110108551385082Q"
 DEFAULT_SELLER_NAME = "北京示例科技有限公司"
 PROFILES = ("naive", "retrying", "resilient")
+CHANNELS = ("sync", "lq")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +39,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seller-name", default=env("SELLER_NAME", DEFAULT_SELLER_NAME),
                         help="the merchant's name (env SELLER_NAME)")
     parser.add_argument("--seed", default=None, help="seed of the retry jitter (default: random)")
+    parser.add_argument("--channel", default="sync",
+                        help="sync (POST /api/v1/invoices, CONTRACT §1) or lq (number ranges, batch uploads and "
+                             "polled results of the 乐企 channel, CONTRACT §5.3-§5.4); default sync")
+    parser.add_argument("--bureau-time-url", default=env("BUREAU_TIME_URL"),
+                        help="lq: where to read bureau time (env BUREAU_TIME_URL; default BUREAU_URL + /api/v1/time)")
+    parser.add_argument("--confirm-wait-s", default="1",
+                        help="resilient: seconds POST /invoices waits for the bureau's confirmation before it "
+                             "answers 202 pending (default 1)")
 
 
 def parse_port(value: str) -> int:
@@ -56,6 +66,12 @@ def check(args: argparse.Namespace) -> tuple[int, int | None]:
     port = parse_port(args.port)
     if args.profile not in PROFILES:
         raise InputError(f"--profile {args.profile!r}: choose one of {', '.join(PROFILES)}")
+    if args.channel not in CHANNELS:
+        raise InputError(f"--channel {args.channel!r}: choose one of {', '.join(CHANNELS)}")
+    if args.bureau_time_url is not None and not str(args.bureau_time_url).startswith(("http://", "https://")):
+        raise InputError(f"--bureau-time-url {args.bureau_time_url!r} (or BUREAU_TIME_URL): must be an http:// "
+                         "or https:// URL, e.g. http://127.0.0.1:26001/api/v1/time")
+    confirm_wait_s(args)
     if not is_valid_uscc(args.seller_tax_id):
         raise InputError(f"--seller-tax-id {args.seller_tax_id!r}: not a valid 18-character 统一社会信用代码")
     if not 1 <= len(args.seller_name) <= 200:
@@ -74,12 +90,24 @@ def check(args: argparse.Namespace) -> tuple[int, int | None]:
     return port, seed
 
 
+def confirm_wait_s(args: argparse.Namespace) -> float:
+    try:
+        seconds = float(args.confirm_wait_s)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= 60:
+        raise InputError(f"--confirm-wait-s {args.confirm_wait_s!r}: must be a number of seconds from 0 to 60")
+    return seconds
+
+
 def run(args: argparse.Namespace) -> int:
     port, seed = check(args)
     import uvicorn
 
     from fakes.merchant.app import Settings, create_app
+    from fakes.merchant.lq_state import LqTuning
     from fakes.merchant.orders import Seller
+    from fakes.merchant.resilient import Tuning
 
     try:
         Path(args.state_dir).mkdir(parents=True, exist_ok=True)
@@ -91,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         seller=Seller(args.seller_tax_id, args.seller_name),
         profile=args.profile,
         seed=seed,
+        channel=args.channel,
+        bureau_time_url=args.bureau_time_url,
+        tuning=Tuning(confirm_wait_s=confirm_wait_s(args)),
+        lq_tuning=LqTuning(confirm_wait_s=confirm_wait_s(args)),
     )
     config = uvicorn.Config(
         create_app(settings), host=args.host, port=port, access_log=False, log_level="warning",

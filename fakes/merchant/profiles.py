@@ -21,7 +21,7 @@ import uuid
 from typing import Any, Protocol
 
 from fakes.merchant.bureau_client import Bureau, Outcome
-from fakes.merchant.orders import Invoice, error_body
+from fakes.merchant.orders import Invoice, error_body, issue_request_id
 from fakes.merchant.store import Order, Store
 
 Answer = tuple[int, dict[str, Any]]
@@ -66,6 +66,29 @@ def new_order(invoice: Invoice, status: str = "pending", request_id: str | None 
         payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         request_id=request_id,
     )
+
+
+async def admit(store: Store, invoice: Invoice, max_pending: int) -> tuple[Answer | None, Order | None]:
+    """The outbox's front door for the resilient profiles: ``(answer, None)`` for an order that
+    is known and not failed (its current state) or when the outbox is full (503); otherwise
+    ``(None, the earlier failed row or None)`` once the new pending row is on disk."""
+    oid = invoice.order_id
+    existing = store.get(oid)
+    if existing is not None and existing.status != "failed":
+        await store.barrier()  # a concurrent first POST may not be on disk yet
+        return current_state(store.get(oid) or existing), existing
+    if store.pending >= max_pending:
+        return (503, error_body("QUEUE_FULL", f"{store.pending} orders are pending; retry later")), None
+    # No await between the get above and this put: two concurrent POSTs cannot both insert.
+    await store.put(new_order(invoice, request_id=issue_request_id(oid)))
+    return None, existing
+
+
+def settled(order: Order) -> Answer:
+    """The answer once a resilient profile stopped waiting: 422 if the bureau refused the order."""
+    if order.status == "failed":
+        return 422, error_body("REJECTED_BY_BUREAU", f"the bureau refused order {order.order_id}: {order.error}")
+    return current_state(order)
 
 
 def describe(outcome: Outcome) -> str:

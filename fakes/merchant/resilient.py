@@ -29,8 +29,8 @@ from functools import partial
 from typing import Any
 
 from fakes.merchant.bureau_client import Bureau, Outcome
-from fakes.merchant.orders import Invoice, error_body, issue_request_id, reversal_request_id
-from fakes.merchant.profiles import Answer, current_state, describe, new_order
+from fakes.merchant.orders import Invoice, error_body, reversal_request_id
+from fakes.merchant.profiles import Answer, admit, describe, settled
 from fakes.merchant.resilience import AttemptTimeout, Backoff, CircuitBreaker
 from fakes.merchant.store import Order, Store
 
@@ -85,22 +85,15 @@ class Resilient:
 
     async def submit(self, invoice: Invoice) -> Answer:
         oid = invoice.order_id
-        existing = self.store.get(oid)
-        if existing is not None and existing.status != "failed":
-            await self.store.barrier()  # a concurrent first POST may not be on disk yet
-            return current_state(self.store.get(oid) or existing)
-        if self.store.pending >= self.tuning.max_pending:
-            return 503, error_body("QUEUE_FULL", f"{self.store.pending} orders are pending; retry later")
-        # No await between the get above and this put: two concurrent POSTs cannot both insert.
-        await self.store.put(new_order(invoice, request_id=issue_request_id(oid)))
+        answer, existing = await admit(self.store, invoice, self.tuning.max_pending)
+        if answer is not None:
+            return answer
         task = self._spawn("issue", oid, partial(self._drive_issue, oid, uncertain=existing is not None))
         # With the breaker open the bureau is known to be down: answer 202 at once, no waiting.
         await _wait(task, 0.0 if self.breaker.is_open else self.tuning.confirm_wait_s)
         order = self.store.get(oid)
         assert order is not None
-        if order.status == "failed":
-            return 422, error_body("REJECTED_BY_BUREAU", f"the bureau refused order {oid}: {order.error}")
-        return current_state(order)
+        return settled(order)
 
     async def reverse(self, order_id: str, reason: str) -> Answer:
         order = self.store.get(order_id)

@@ -30,11 +30,15 @@ CREATE TABLE IF NOT EXISTS orders (
     payload TEXT NOT NULL,
     error TEXT,
     reverse_reason TEXT,
-    red_invoice_number TEXT
+    red_invoice_number TEXT,
+    issued_at TEXT,
+    upload_id TEXT
 )
 """
 _COLUMNS = ("order_id", "status", "invoice_number", "total_with_tax", "request_id", "payload",
-            "error", "reverse_reason", "red_invoice_number")
+            "error", "reverse_reason", "red_invoice_number", "issued_at", "upload_id")
+# Columns added after the first release: an older outbox gains them on open (NULL in old rows).
+_ADDED = ("issued_at", "upload_id")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Order:
     error: str | None = None
     reverse_reason: str | None = None        # set: a reversal was asked for and is owed
     red_invoice_number: str | None = None
+    issued_at: str | None = None             # 乐企: the 开票日期 the number was dated with
+    upload_id: str | None = None             # 乐企: the last upload known to carry the number
 
     def evolve(self, **changes: Any) -> Order:
         return replace(self, **changes)
@@ -83,6 +89,10 @@ class Store:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'OFF'}")
         db.execute(_SCHEMA)
+        present = {row[1] for row in db.execute("PRAGMA table_info(orders)")}
+        for column in _ADDED:
+            if column not in present:
+                db.execute(f"ALTER TABLE orders ADD COLUMN {column} TEXT")
         for row in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM orders"):
             order = Order(**dict(zip(_COLUMNS, row, strict=True)))
             self._remember(order)

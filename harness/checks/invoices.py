@@ -56,17 +56,24 @@ def is_blue(invoice: Record) -> bool:
 
 def refused_orders(bureau_requests: Iterable[Record]) -> set[str]:
     """Orders the bureau itself refused as invalid (CONTRACT §5.7), from its request log: a 422
-    ``VALIDATION_FAILED`` on the synchronous channel, or an upload result ``02`` whose detail is
-    ``VALIDATION_FAILED`` on the asynchronous one, with no fault answering in its place."""
+    ``VALIDATION_FAILED`` on the synchronous channel with no fault answering in its place, or an
+    upload result ``02`` whose detail is ``VALIDATION_FAILED`` on the asynchronous one that no
+    ``upload_reject`` chose (a held or ghost-committed upload is still judged by the bureau)."""
     refused: set[str] = set()
     for req in bureau_requests:
         ext = req.get("external_id")
-        if not ext or INJECTED_ANSWERS.intersection(req.get("faults") or ()):
+        faults = req.get("faults") or ()
+        if not ext:
             continue
         if req.get("result_code") is not None:
-            if req.get("result_code") == "02" and req.get("detail_code") == "VALIDATION_FAILED":
+            # A stored invoice's result is the bureau's own judgement, whatever held it
+            # (upload_stuck) or lost the upload's answer (ghost_commit): only upload_reject
+            # chooses a result code in the bureau's place.
+            if (req.get("result_code") == "02" and req.get("detail_code") == "VALIDATION_FAILED"
+                    and "upload_reject" not in faults):
                 refused.add(str(ext))
-        elif req.get("status") == 422 and req.get("error_code") in (None, "VALIDATION_FAILED"):
+        elif (req.get("status") == 422 and req.get("error_code") in (None, "VALIDATION_FAILED")
+              and not INJECTED_ANSWERS.intersection(faults)):
             refused.add(str(ext))
     return refused
 

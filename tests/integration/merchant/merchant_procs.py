@@ -12,8 +12,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -74,9 +76,15 @@ def bureau(tmp: Path, *extra: str) -> Service:
                    free_port(), tmp)
 
 
-def merchant(tmp: Path, bureau_url: str, profile: str, port: int | None = None) -> Service:
-    args = ["--bureau-url", bureau_url, "--profile", profile, "--state-dir", str(tmp / f"state-{profile}"), "--seed", "1"]
-    return Service(f"merchant-{profile}", "fakes.merchant.cli", args, port or free_port(), tmp)
+def merchant(tmp: Path, bureau_url: str, profile: str, port: int | None = None, channel: str = "sync",
+             env: dict[str, str] | None = None) -> Service:
+    """The reference merchant; on ``channel="lq"`` with BUREAU_TIME_URL set as the harness sets it."""
+    name = profile if channel == "sync" else f"{profile}-{channel}"
+    args = ["--bureau-url", bureau_url, "--profile", profile, "--state-dir", str(tmp / f"state-{name}"), "--seed", "1"]
+    if channel != "sync":
+        args += ["--channel", channel]
+        env = {"BUREAU_TIME_URL": f"{bureau_url}/api/v1/time", **(env or {})}
+    return Service(f"merchant-{name}", "fakes.merchant.cli", args, port or free_port(), tmp, env=env)
 
 
 def proxy(tmp: Path) -> Service:
@@ -142,6 +150,44 @@ def audit(bureau_url: str, merchant_url: str, ops: list[dict[str, Any]]) -> dict
     raw = httpx.get(f"{bureau_url}/admin/requests", timeout=10).text
     requests = [json.loads(line) for line in raw.splitlines() if line.strip()]
     return audit_invoices(ops, ledger, rows, SELLER_TAX_ID, requests).anomalies
+
+
+def set_clock(bureau_url: str, **body: Any) -> dict[str, Any]:
+    """Move the bureau clock (CONTRACT §5.1): ``now`` (RFC 3339) or ``advance_s``."""
+    r = httpx.put(f"{bureau_url}/admin/clock", json=body, timeout=5)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def bureau_lines(bureau_url: str, what: str) -> list[dict[str, Any]]:
+    """``/admin/ledger`` or ``/admin/requests`` as a list of records."""
+    raw = httpx.get(f"{bureau_url}/admin/{what}", timeout=10).text
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+# --- the 乐企 channel (CONTRACT §5) ---
+
+# match an upload, or a poll of its results
+UPLOADS = {"method": "POST", "path": "/api/v1/lq/uploads"}
+RESULTS = {"method": "GET", "path": "/api/v1/lq/uploads/"}
+
+
+@contextmanager
+def lq(tmp_path: Path, profile: str = "resilient", *bureau_args: str) -> Iterator[tuple[Service, Service]]:
+    """A bureau (uploads judged after 0.2 s) and a merchant on the 乐企 channel, stopped after."""
+    b = bureau(tmp_path, "--processing-s", "0.2", *bureau_args).start()
+    m = merchant(tmp_path, b.url, profile, channel="lq")
+    try:
+        m.start()
+        yield b, m
+    finally:
+        m.stop()
+        b.stop()
+
+
+def detail_codes(bureau_url: str) -> Counter[str]:
+    """How often each ``02`` detail code was given, from the request log."""
+    return Counter(line["detail_code"] for line in bureau_lines(bureau_url, "requests") if line.get("detail_code"))
 
 
 def nonempty(anomalies: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -218,3 +218,17 @@ def test_a_number_reused_for_another_order_is_a_mismatch():
     a = audit([op("O1", 201, "26117000000000000001"), op("O2", 202)], ledger, sut)
     assert a["mismatch"] == ["O2"]
     assert a["lost"] == ["O2"]
+
+
+def test_a_stored_invoice_judged_invalid_excuses_a_failed_order_whatever_delayed_it():
+    """On the async channel a stored invoice's result is the bureau's own judgement, unless
+    upload_reject decided it: held by upload_stuck, uploaded under a ghost_commit (stored, then
+    504) or judged under policy_change, a 02 VALIDATION_FAILED still refuses the order itself.
+    (Seen live: resilient recorded such orders failed and was called dropped.)"""
+    line = {"method": "POST", "path": "/api/v1/lq/uploads", "invoice_number": "26117000000000000001",
+            "external_id": "O1", "status": 202, "result_code": "02", "detail_code": "VALIDATION_FAILED"}
+    for faults in (["policy_change", "upload_stuck"], ["ghost_commit"], ["latency", "upload_stuck"]):
+        held = dict(line, faults=faults, status=504 if "ghost_commit" in faults else 202)
+        assert audit([op("O1", 202)], [], [row("O1", "failed")], [held])["dropped"] == [], faults
+    injected = dict(line, faults=["upload_stuck", "upload_reject"])  # the fault chose the code
+    assert audit([op("O1", 202)], [], [row("O1", "failed")], [injected])["dropped"] == ["O1"]

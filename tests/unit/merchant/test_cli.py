@@ -9,7 +9,7 @@ from harness.errors import InputError
 
 
 def parse(argv: list[str], monkeypatch: pytest.MonkeyPatch, env: dict[str, str] | None = None) -> argparse.Namespace:
-    for key in ("HOST", "PORT", "BUREAU_URL", "SELLER_TAX_ID", "SELLER_NAME", "STATE_DIR"):
+    for key in ("HOST", "PORT", "BUREAU_URL", "SELLER_TAX_ID", "SELLER_NAME", "STATE_DIR", "BUREAU_TIME_URL"):
         monkeypatch.delenv(key, raising=False)
     for key, value in (env or {}).items():
         monkeypatch.setenv(key, value)
@@ -41,6 +41,10 @@ def test_seller_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--seller-tax-id", "91110108551385082X"], "--seller-tax-id '91110108551385082X'"),
         (["--bureau-url", "127.0.0.1:1"], "--bureau-url '127.0.0.1:1'"),
         (["--seed", "x"], "--seed 'x'"),
+        (["--channel", "async"], "--channel 'async'"),
+        (["--bureau-time-url", "127.0.0.1:1/api/v1/time"], "--bureau-time-url '127.0.0.1:1/api/v1/time'"),
+        (["--confirm-wait-s", "-1"], "--confirm-wait-s '-1'"),
+        (["--confirm-wait-s", "soon"], "--confirm-wait-s 'soon'"),
     ],
 )
 def test_bad_values_name_the_option_and_value(argv: list[str], named: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,3 +62,17 @@ def test_cli_module_is_light() -> None:
     code = "import sys, fakes.merchant.cli; print('starlette' in sys.modules, 'aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_channel_defaults_to_sync_and_bureau_time_url_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = parse([], monkeypatch)
+    assert (args.channel, args.bureau_time_url, args.confirm_wait_s) == ("sync", None, "1")
+    url = "http://127.0.0.1:26001/api/v1/time"
+    args = parse(["--channel", "lq"], monkeypatch, {"BUREAU_TIME_URL": url})
+    assert (args.channel, args.bureau_time_url) == ("lq", url)
+    assert cli.check(args) == (8081, None)
+
+
+def test_every_profile_runs_on_lq(monkeypatch: pytest.MonkeyPatch) -> None:
+    for profile in cli.PROFILES:
+        cli.check(parse(["--channel", "lq", "--profile", profile], monkeypatch))
