@@ -14,6 +14,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+from harness.report import fonts  # noqa: E402 - before pyplot builds a font cache, to quieten it
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import matplotlib.transforms as mtransforms  # noqa: E402
@@ -32,8 +33,8 @@ FAULT_COLOURS = ("#7b61ff", "#ff7f0e", "#1f9fd4", "#c2185b", "#607d8b")
 WIDTH_IN = 12.0
 
 plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
-                     "axes.titlelocation": "left", "axes.titleweight": "bold",
-                     "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]})
+                     "axes.titlelocation": "left", "axes.titleweight": "bold"})
+fonts.configure()  # Chinese text where a CJK font is installed; no findfont warnings anywhere
 
 
 def _png(fig: Figure) -> bytes:
