@@ -125,6 +125,11 @@ def _error_table(ops: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [(k, f"{n:,}", f"{100 * n / total:.2f}%") for k, n in counts.items()]
 
 
+def _seconds(v: Any, missing: str) -> str:
+    """A phase boundary to 0.1 s: the precision the run's clock and probes support."""
+    return f"{float(v):.1f}" if isinstance(v, (int, float)) and v == v else missing
+
+
 def _availability(phases: Any) -> list[dict[str, Any]]:
     """summary.json's availability per phase (before / during each fault / after), as text."""
     if not isinstance(phases, list):
@@ -135,7 +140,7 @@ def _availability(phases: Any) -> list[dict[str, Any]]:
             continue
         share = p.get("availability")
         rows.append({"phase": str(p.get("phase", "")),
-                     "window": f"{_cell(p.get('start_s')) or 'start'}–{_cell(p.get('end_s')) or 'end'}",
+                     "window": f"{_seconds(p.get('start_s'), 'start')}–{_seconds(p.get('end_s'), 'end')}",
                      "operations": f"{p.get('operations', 0):,}",
                      "availability": "–" if share is None else f"{100 * float(share):.1f}%",
                      "low": share is not None and float(share) < 0.99})

@@ -75,7 +75,7 @@ def fault_line(f: FaultFacts) -> str:
              else f"backlog drained in {fmt_s(f.drain_s)}")
     detect = ("the SUT's answers never showed it" if f.time_to_detect_s is None
               else f"first visible in the SUT's answers after {fmt_s(f.time_to_detect_s)}")
-    return f"{f.id} {f.kind}{target} ({window(f)}): {detect}; {rec}; {drain}."
+    return f"{f.name}{target} ({window(f)}): {detect}; {rec}; {drain}."
 
 
 def warnings(facts: Facts) -> list[str]:
