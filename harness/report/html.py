@@ -178,6 +178,7 @@ def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
     hidden = {k: ids for k, ids in hidden.items() if ids}
     return _ENV.get_template("report.html.j2").render(
         f=facts, verdict=facts.verdict, verdict_line=story.verdict_line(facts),
+        reasons=story.headline(facts), reasons_intro=story.REASONS_INTRO.get(facts.verdict, "Because"),
         load_line=story.load_line(facts), warnings=story.warnings(facts),
         fault_lines=[story.fault_line(x) for x in facts.faults], gates=gate_rows,
         meaning=story.ANOMALY_MEANING, window=story.window, fmt_s=story.fmt_s,
