@@ -76,6 +76,7 @@ class SutSettings(_Frozen):
     # How long the SUT may take to answer GET /health after a start (and after each restart of
     # a process fault); None: 30 s for a process, 90 s for a container.
     health_timeout_s: float | None = Field(default=None, gt=0, le=3600)
+    label: str | None = Field(default=None, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")  # a vendor's name in reports
 
     @model_validator(mode="after")
     def _one_way(self) -> SutSettings:

@@ -149,7 +149,7 @@ def _availability(phases: Any) -> list[dict[str, Any]]:
 
 def _run_rows(run: dict[str, Any], run_dir: Path) -> list[tuple[str, str]]:
     rows = [("directory", str(run_dir))]
-    for k in ("run_id", "scenario", "seed", "backend", "sut", "interrupted", "versions"):
+    for k in ("run_id", "scenario", "seed", "backend", "sut", "sut_spec", "interrupted", "versions"):
         if k in run:
             rows.append((k, _cell(run[k])))
     proxy = (run.get("services") or {}).get("proxy")
