@@ -98,9 +98,10 @@ def _axis_formatter(metric: str) -> matplotlib.ticker.Formatter:
 def timeline_plot(sets: list[RunSet]) -> bytes:
     """Invoices committed at the bureau per second, first repeat of each set, faults shaded."""
     faults = sets[0].repeats[0].facts.faults if sets and sets[0].repeats else []
+    rows = math.ceil(len(sets) / LEGEND_COLUMNS) if sets else 1
     fig, ax, lanes_ax = plots._timeline_axes(
         "Real issuance: invoices committed at the bureau per second (first repeat of each)",
-        "invoices / s", 2.0, 0.95, faults)
+        "invoices / s", 2.0, 0.7 + 0.25 * rows, faults)
     span = max([s.repeats[0].span_s for s in sets if s.repeats] + [1.0])
     width = frames.bin_width(span)
     for i, s in enumerate(sets):
@@ -111,7 +112,7 @@ def timeline_plot(sets: list[RunSet]) -> bytes:
                 color=SET_COLOURS[i % len(SET_COLOURS)], label=s.label)
     ax.set_xlim(0, span)
     plots.shade_faults(ax, lanes_ax, faults, span)
-    plots._legend(fig, ax, min(len(sets), 5))
+    plots._legend(fig, ax, min(len(sets), LEGEND_COLUMNS))
     return plots._png(fig)
 
 
@@ -136,6 +137,7 @@ def regression_plot(rows: list[Comparison], label: str) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel("% change (right = worse)")
     ax.grid(axis="x", alpha=0.3)
+    plots._fit_left(fig, ax)  # fault ids make metric names of any length
     return plots._png(fig)
 
 

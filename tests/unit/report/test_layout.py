@@ -109,7 +109,7 @@ def test_recovery_labels_fit_and_the_legend_is_outside_the_bars(figures: list[Fi
 def test_compare_labels_are_not_clipped(run_dir: Path, figures: list[Figure]) -> None:
     rep = measure(load_run(run_dir))
     long = ["cmd:python3 app.py --port $PORT (vendor-a)", "cmd:./start-adapter.sh --profile b (vendor-b)",
-            "航天信息 3.2"]
+            "航天信息 3.2", "url:http://10.0.0.7:8080 (staging build 2024-06-01)", "reference:resilient"]
     sets = [RunSet(run_dir, label, [rep]) for label in long]
     st = compare_output.Settings(alpha=0.05, min_change=0.05, rank_by=("anomalies",), n_boot=100, seed=0)
     compare_output.metrics_plot(sets, st)
