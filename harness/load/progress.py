@@ -7,8 +7,8 @@ path, which scripts read):
 - ``live`` — a compact rich block redrawn twice a second: a bar with elapsed / total time,
   rate and target, ok / fail / indeterminate counts, p50 / p99 of the last seconds, the SUT's
   pending backlog and the active fault. Chosen when stderr is a terminal and ``CI`` is unset.
-- ``plain`` — the same figures as one line every few seconds (about a dozen lines a run) and
-  whenever the active fault changes, for logs and CI.
+- ``plain`` — the same figures as one line whenever the active fault changes and after a few
+  quiet seconds (about a dozen lines a run without faults), for logs and CI.
 - ``off`` — nothing.
 
 ``INVOICE_CHAOS_PROGRESS=live|plain|off`` overrides the choice.
@@ -148,12 +148,12 @@ class Progress:
                 self._live.update(block(figures), refresh=True)
                 self.busy_s += time.perf_counter() - began
             elif self.mode == "plain":
-                due = time.monotonic() >= next_line
-                if due:
-                    next_line += self._interval
-                # At the end of the load stop() prints the totals; a fault change is news.
-                if (due and figures.elapsed_s < figures.total_s) or figures.fault != fault:
+                # A fault change is news; otherwise a line when none was printed for a while.
+                # At the end of the load stop() prints the totals.
+                now = time.monotonic()
+                if figures.fault != fault or (now >= next_line and figures.elapsed_s < figures.total_s):
                     self._print(plain_line(figures))
+                    next_line = now + self._interval
             fault = figures.fault
 
     def _print(self, text: str) -> None:
