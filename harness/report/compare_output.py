@@ -20,7 +20,8 @@ import matplotlib.ticker  # noqa: E402
 
 from harness.report import bootstrap, frames, plots  # noqa: E402
 from harness.report.compare import METRICS, Comparison, RunSet, mismatches  # noqa: E402
-SET_COLOURS = ("#3a7bd5", "#d64541", "#3a9a5b", "#f0a030", "#7b61ff", "#607d8b", "#c2185b")
+# No green and red: a run set's colour must not read as good or bad whatever its rank.
+SET_COLOURS = ("#3a7bd5", "#f0a030", "#7b61ff", "#00897b", "#8d6e63", "#607d8b", "#c2185b")
 PANEL_METRICS = ("anomalies", "recover_s", "error_rate", "p99_ms")
 LEGEND_COLUMNS = 3
 
@@ -90,8 +91,8 @@ def metrics_plot(sets: list[RunSet], st: Settings) -> bytes:
 
 
 def _axis_formatter(metric: str) -> matplotlib.ticker.Formatter:
-    if metric.endswith("_rate"):
-        return matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=None)
+    if metric.endswith("_rate"):  # "10%", "2.5%": no trailing zeros on a tick
+        return matplotlib.ticker.FuncFormatter(lambda v, _: f"{100 * v:.10g}%")
     return matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.10g}")
 
 
