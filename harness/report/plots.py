@@ -103,8 +103,9 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
                     faults: Sequence[FaultFacts], span: float,
                     anomalous_s: Sequence[float] = ()) -> bytes:
     """Stacked outcomes per second, the bureau's commits as a line, anomalous orders as a rug."""
+    # Room under the axis for the rug of anomalous orders only when there are some.
     fig, ax, lanes_ax = _timeline_axes("Throughput: operations on the SUT per second, by outcome",
-                                       "ops / s", 2.3, 1.3, faults)
+                                       "ops / s", 2.3, 1.3 if len(anomalous_s) else 0.95, faults)
     bottom = np.zeros(len(tp))
     if tp.to_numpy().sum() == 0 and commits.sum() == 0:
         _empty(ax, "no operations recorded")
