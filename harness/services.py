@@ -7,7 +7,6 @@ for ``--sut-url`` runs, which the already running SUT was configured with (``--b
 from __future__ import annotations
 
 import asyncio
-import re
 import shlex
 import sys
 from contextlib import AsyncExitStack
@@ -21,14 +20,11 @@ from harness.backends.base import Service
 from harness.backends.local import LocalBackend
 from harness.bureau_command import bureau_args
 from harness.errors import BackendError, InputError
+from harness.labels import check_label
 from harness.net import free_port
 from harness.scenario import Scenario
 
 PY = sys.executable
-
-
-LABEL_MAX = 80
-_LABEL_RE = re.compile(r"[^\x00-\x1f\x7f]{1,%d}" % LABEL_MAX)
 
 
 @dataclass(frozen=True)
@@ -64,9 +60,11 @@ def choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url
     given = [x for x in (sut, sut_cmd, sut_url, sut_image) if x]
     if len(given) > 1:
         raise InputError("give one of --sut, --sut-cmd, --sut-url, --sut-image")
-    if label is not None and not _LABEL_RE.fullmatch(label):
-        raise InputError(f"--label {label!r}: give 1 to {LABEL_MAX} characters without control "
-                         "characters (e.g. --label \"Vendor A 2.3\")")
+    if label is not None:
+        try:
+            check_label(label)
+        except ValueError as exc:
+            raise InputError(f"--label {label!r}: {exc}") from None
     choice = _choose_sut(scenario, sut, sut_cmd, sut_url, sut_image)
     name = label if label is not None else (None if given else scenario.services.sut.label)
     if name:
