@@ -77,6 +77,8 @@ def _table(records: list[dict[str, Any]], preferred: tuple[str, ...],
         if "latency_ms" not in r and isinstance(r.get("complete_at"), (int, float)) \
                 and isinstance(r.get("invoke_at"), (int, float)):
             r["latency_ms"] = (r["complete_at"] - r["invoke_at"]) * 1000.0
+        if isinstance(r.get("latency_ms"), float):
+            r["latency_ms"] = round(r["latency_ms"], 1)  # µs digits are noise, not evidence
         for key in ("committed_at", "at"):
             if key in r:
                 r[key] = _relative(r[key], load_start)
