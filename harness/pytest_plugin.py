@@ -7,7 +7,7 @@ Fixtures (docs/pytest.md)::
                  .url, .address, .admin.set_faults([...]) / .faulted(...) / .ledger() / .requests()
     fault_proxy  a ToxiproxyClient bound to a running embedded Toxiproxy-compatible server
     chaos_run    chaos_run(scenario_path_or_dict, sut="reference:resilient" | sut_cmd=... |
-                 sut_url=..., seed=..., time_scale=...) -> ChaosResult (.summary, .run_dir,
+                 sut_url=..., seed=..., time_scale=..., label=...) -> ChaosResult (.summary, .run_dir,
                  .passed, .assert_passed())
 
 Marker: ``chaos`` — added automatically to every test using one of the fixtures, so
@@ -107,7 +107,7 @@ def fault_proxy() -> Iterator[ToxiproxyClient]:
 
 @pytest.fixture
 def chaos_run(request: pytest.FixtureRequest, tmp_path: Path) -> ChaosRunner:
-    """``chaos_run(scenario, sut=..., sut_cmd=..., sut_url=..., seed=..., time_scale=...)``.
+    """``chaos_run(scenario, sut=..., sut_cmd=..., sut_url=..., seed=..., time_scale=..., label=...)``.
 
     ``scenario`` is a YAML path or a dict of the same fields; returns a ``ChaosResult`` with
     ``.summary`` (summary.json), ``.run_dir``, ``.passed`` and ``.assert_passed()``.

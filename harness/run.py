@@ -65,6 +65,7 @@ class RunOptions:
     variant: str | None = None          # the variant's label (``hang_s=5``), recorded in run.json
     sut_health_timeout_s: float | None = None  # overrides services.sut.health_timeout_s
     quiet: bool = False                 # no live progress on a terminal (explore runs many)
+    label: str | None = None  # the SUT's name in reports and compare (e.g. a vendor's)
 
 
 @dataclass
@@ -127,7 +128,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         raise InputError(f"{opts.scenario_path}: sweeps {scenario.sweep.param} over {len(scenario.sweep.values)} values; "
                          "`invoice-chaos run` runs one variant per value (from Python: run each of "
                          "harness.sweep.load_variants(path))")
-    sut = choose_sut(scenario, opts.sut, opts.sut_cmd, opts.sut_url, opts.sut_image, opts.backend)
+    sut = choose_sut(scenario, opts.sut, opts.sut_cmd, opts.sut_url, opts.sut_image, opts.backend, opts.label)
     specs = scenario.fault_specs()
     if sut.url and any(s.family == "process" and s.target == "sut" for s in specs):
         raise InputError(f"{opts.scenario_path}: process faults on the SUT cannot be applied to --sut-url {sut.url} "
@@ -146,7 +147,7 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
     meta: dict[str, Any] = {
         "run_id": run_id, "scenario": scenario.name, "variant": opts.variant, "seed": scenario.seed,
         "backend": opts.backend,
-        "sut": sut.label, "time_scale": scenario.time_scale, "started_at": time.time(),
+        "sut": sut.label, "sut_spec": sut.spec, "time_scale": scenario.time_scale, "started_at": time.time(),
         "load_start_at": None, "load_end_at": None, "drain_end_at": None, "finished_at": None,
         "interrupted": False, "versions": _versions(),
     }

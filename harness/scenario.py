@@ -18,6 +18,7 @@ from harness.checks.invoices import ANOMALY_KINDS
 from harness.data.config import MalformedConfig
 from harness.errors import ScenarioError
 from harness.faults.base import FaultSpec
+from harness.labels import SutLabel
 from harness.load.shapes import LoadConfig
 
 DEFAULT_SELLER_TAX_ID = "91110108551385082Q"
@@ -76,6 +77,7 @@ class SutSettings(_Frozen):
     # How long the SUT may take to answer GET /health after a start (and after each restart of
     # a process fault); None: 30 s for a process, 90 s for a container.
     health_timeout_s: float | None = Field(default=None, gt=0, le=3600)
+    label: SutLabel | None = None  # its name in reports and compare, e.g. a vendor's
 
     @model_validator(mode="after")
     def _one_way(self) -> SutSettings:

@@ -10,7 +10,7 @@ import asyncio
 import shlex
 import sys
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from harness.backends.base import Service
 from harness.backends.local import LocalBackend
 from harness.bureau_command import bureau_args
 from harness.errors import BackendError, InputError
+from harness.labels import check_label
 from harness.net import free_port
 from harness.scenario import Scenario
 
@@ -28,15 +29,23 @@ PY = sys.executable
 
 @dataclass(frozen=True)
 class SutChoice:
-    """How the SUT runs: a reference profile, a command, or a URL of a running SUT."""
+    """How the SUT runs: a reference profile, a command, or a URL of a running SUT; ``name``
+    is the label a person gave it (``--label``, ``services.sut.label``), e.g. a vendor's."""
 
     reference: str | None = None
     cmd: str | None = None
     url: str | None = None
     image: str | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
+        """What reports and ``compare`` call the SUT: its name, else how it was started."""
+        return self.name or self.spec
+
+    @property
+    def spec(self) -> str:
+        """How the SUT was started (``reference:resilient``, ``cmd:...``, ``image:...``, ``url:...``)."""
         if self.reference:
             return f"reference:{self.reference}"
         if self.image:
@@ -45,11 +54,21 @@ class SutChoice:
 
 
 def choose_sut(scenario: Scenario, sut: str | None, sut_cmd: str | None, sut_url: str | None,
-               sut_image: str | None = None, backend: str = "local") -> SutChoice:
+               sut_image: str | None = None, backend: str = "local", label: str | None = None) -> SutChoice:
+    """The SUT of a run. ``label`` (``--label``) names it; without it, the scenario's
+    ``services.sut.label`` names the scenario's own SUT (not one the command line swapped in)."""
     given = [x for x in (sut, sut_cmd, sut_url, sut_image) if x]
     if len(given) > 1:
         raise InputError("give one of --sut, --sut-cmd, --sut-url, --sut-image")
+    if label is not None:
+        try:
+            check_label(label)
+        except ValueError as exc:
+            raise InputError(f"--label {label!r}: {exc}") from None
     choice = _choose_sut(scenario, sut, sut_cmd, sut_url, sut_image)
+    name = label if label is not None else (None if given else scenario.services.sut.label)
+    if name:
+        choice = replace(choice, name=name)
     if choice.image and backend != "docker":
         raise InputError(f"SUT image {choice.image}: images run on the Docker backend; add --backend docker")
     if choice.cmd and backend == "docker":

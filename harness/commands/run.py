@@ -31,6 +31,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "else the embedded proxy's image (default ghcr.io/shopify/toxiproxy)")
     p.add_argument("--pull", action="store_true",
                    help="Docker backend: pull the --toxiproxy-image when it is missing (nothing is ever pulled without it)")
+    p.add_argument("--label", metavar="NAME",
+                   help="name the SUT in reports and compare (e.g. a vendor's name; default: how it was started)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="run directory, new or empty (default reports/<UTC time>-<scenario>/)")
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
                       toxiproxy_url=args.toxiproxy_url, bureau_listen=args.bureau_listen,
                       backend=args.backend or ("docker" if args.sut_image else "local"), sut_image=args.sut_image,
                       toxiproxy_image=args.toxiproxy_image, pull=args.pull, force=args.force,
-                      fail_on_compromised=args.fail_on_compromised, sut_health_timeout_s=args.sut_health_timeout)
+                      fail_on_compromised=args.fail_on_compromised, sut_health_timeout_s=args.sut_health_timeout,
+                      label=args.label)
     from harness.sweep import load_variants
 
     variants = load_variants(args.scenario, seed=args.seed, time_scale=args.time_scale)

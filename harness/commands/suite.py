@@ -17,6 +17,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     sut = p.add_mutually_exclusive_group()
     sut.add_argument("--sut", help="reference:naive | reference:retrying | reference:resilient")
     sut.add_argument("--sut-cmd", metavar="CMD", help="start any command as the SUT")
+    p.add_argument("--label", metavar="NAME", help="name the SUT in every report (e.g. a vendor's name)")
     p.add_argument("--seed", type=int, help="override every scenario's seed")
     p.add_argument("--time-scale", type=float, metavar="F", help="stretch or compress every duration")
     p.add_argument("--out", type=Path, metavar="DIR", help="suite directory, new or empty (default reports/<UTC time>-suite/)")
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         opts = RunOptions(scenario_path=f, sut=args.sut, sut_cmd=args.sut_cmd, seed=v.scenario.seed,
                           out=out / name, time_scale=args.time_scale, toxiproxy_url=args.toxiproxy_url,
                           fail_on_compromised=args.fail_on_compromised, scenario=v.scenario, variant=v.label,
-                          sut_health_timeout_s=args.sut_health_timeout)
+                          sut_health_timeout_s=args.sut_health_timeout, label=args.label)
         result = main_sync(opts)
         tell(result)
         rows.append(_row(name, result.exit_code, result.summary))

@@ -17,6 +17,9 @@ Usage::
     await driver.start()     # returns once the load has begun; driver.load_start_at is set
     code = await driver.wait()
     await driver.stop()      # idempotent; always safe in a finally
+
+While the load runs, its live figures are shown on stderr (``harness.load.progress``: an
+updating block on a terminal, a plain line every few seconds otherwise; ``progress="off"``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from harness.data.orders import ORDER_ID_RE
 from harness.errors import EnvironmentFailure, InputError
 from harness.lifeline import LIFELINE, die_with_parent
 from harness.load.job import JOB_ENV, STATS_FILE, LoadJob
-from harness.load.progress import Progress, StatsTail
+from harness.load.progress import Mode, Progress, StatsTail
 from harness.load.shapes import LoadConfig, total_duration
 from harness.net import free_port
 
@@ -63,7 +66,7 @@ class LoadDriver:
         *,
         startup_timeout_s: float = 60.0,
         python: str = sys.executable,
-        progress: bool = True,
+        progress: bool | Mode | None = None,
     ) -> None:
         if not target_url.startswith(("http://", "https://")):
             raise InputError(f"target_url {target_url!r}: the SUT's base URL must start with http:// or https://")
@@ -82,7 +85,8 @@ class LoadDriver:
         self.status = status
         self.startup_timeout_s = startup_timeout_s
         self.python = python
-        self.show_progress = progress
+        # Live figures: a mode, or None / True to choose (harness.load.progress); False: none.
+        self.progress_mode: Mode | None = "off" if progress is False else None if progress is True else progress
         self.load_start_at: float | None = None
         self.load_end_at: float | None = None
         self.stats = StatsTail(self.run_dir / STATS_FILE)
@@ -97,6 +101,11 @@ class LoadDriver:
     def pgid(self) -> int | None:
         """The process group of the Locust processes (None before ``start``)."""
         return self._pgid
+
+    @property
+    def progress(self) -> Progress | None:
+        """The live figures' display (None before ``start``)."""
+        return self._progress
 
     @property
     def duration_s(self) -> float:
@@ -135,9 +144,8 @@ class LoadDriver:
             await self.stop()
             raise LoadError(f"Locust did not start the load within {self.startup_timeout_s:.0f} s:\n{self.log_tail()}")
         self.load_start_at = started
-        if self.show_progress and sys.stdout.isatty():
-            self._progress = Progress(self.duration_s, self.stats, self.status, started)
-            self._progress.start()
+        self._progress = Progress(self.duration_s, self.run_dir, self.status, started, mode=self.progress_mode)
+        self._progress.start()
 
     async def wait(self) -> int:
         """Wait until the shape has run (bounded); Locust's exit code (0 unless it crashed)."""

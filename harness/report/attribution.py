@@ -41,7 +41,7 @@ def _window(t: float, facts: Facts) -> str:
             continue
         end = f.end_s if f.end_s is not None else float("inf")
         if f.start_s <= t < end:
-            return f"{f.id} {f.kind}"
+            return f.name  # "down", not "down down"
     return OUTSIDE
 
 

@@ -16,11 +16,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: never a GUI backend, also when DISPLAY is set
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 from harness.report import bootstrap, frames, plots  # noqa: E402
 from harness.report.compare import METRICS, Comparison, RunSet, mismatches  # noqa: E402
-SET_COLOURS = ("#3a7bd5", "#d64541", "#3a9a5b", "#f0a030", "#7b61ff", "#607d8b", "#c2185b")
+# No green and red: a run set's colour must not read as good or bad whatever its rank.
+SET_COLOURS = ("#3a7bd5", "#f0a030", "#7b61ff", "#00897b", "#8d6e63", "#607d8b", "#c2185b")
 PANEL_METRICS = ("anomalies", "recover_s", "error_rate", "p99_ms")
+LEGEND_COLUMNS = 3
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,12 @@ def fmt(metric: str, v: float | None) -> str:
         return "–"
     if metric.endswith("_rate"):
         return f"{100 * v:.2f}%"
-    if metric.endswith("_ms"):
-        return f"{v:,.1f} ms"
-    if metric.endswith("_s"):
-        return f"{v:.2f} s"
-    return f"{v:g}"
+    if metric.endswith("_ms"):  # three significant figures is all a latency percentile carries
+        return f"{v:,.0f} ms" if abs(v) >= 100 else f"{v:.1f} ms"
+    if metric.endswith("_s"):  # recovery is measured on a 1 s commit-rate grid
+        return f"{v:.1f} s"
+    # Counts (anomalous orders), means over repeats: whole when whole, else one decimal.
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
 
 def _ci_text(metric: str, s: RunSet, st: Settings) -> str:
@@ -50,28 +54,55 @@ def _ci_text(metric: str, s: RunSet, st: Settings) -> str:
 
 
 def metrics_plot(sets: list[RunSet], st: Settings) -> bytes:
-    fig, axes = plt.subplots(1, len(PANEL_METRICS), figsize=(plots.WIDTH_IN, 3.0))
-    fig.subplots_adjust(left=0.06, right=0.99, top=0.8, bottom=0.3, wspace=0.35)
+    """One panel per headline metric: a bar per run set with its value written on it, and one
+    legend of run-set labels below the panels (labels never fit under four narrow panels)."""
+    rows = math.ceil(len(sets) / LEGEND_COLUMNS) if sets else 1
+    bottom_in = 0.3 + 0.24 * rows
+    height = 2.7 + bottom_in
+    fig, axes = plt.subplots(1, len(PANEL_METRICS), figsize=(plots.WIDTH_IN, height))
+    fig.subplots_adjust(left=0.06, right=0.99, top=1 - 0.75 / height, bottom=bottom_in / height,
+                        wspace=0.35)
     fig.suptitle("Per run set: mean over repeats (bar), each repeat (dot); lower is better",
                  x=0.05, ha="left", fontweight="bold")
     x = np.arange(len(sets))
+    colours = [SET_COLOURS[i % len(SET_COLOURS)] for i in range(len(sets))]
+    bars = None
     for ax, metric in zip(axes, PANEL_METRICS):
         means = [s.mean(metric) for s in sets]
-        ax.bar(x, [0 if m != m else m for m in means],
-               color=[SET_COLOURS[i % len(SET_COLOURS)] for i in range(len(sets))], alpha=0.8)
+        heights = [0 if m != m else m for m in means]
+        bars = ax.bar(x, heights, color=colours, alpha=0.8)
+        tops = list(heights)
         for i, s in enumerate(sets):
             vals = s.values(metric)
             ax.scatter([i] * len(vals), vals, color="#222", s=10, zorder=3)
+            tops[i] = max([tops[i], *vals])
+        for i, m in enumerate(means):
+            ax.annotate(fmt(metric, m), (i, tops[i]), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8)
+        ax.set_ylim(0, max(tops + [0.0]) * 1.25 or 1.0)
         ax.set_title(METRICS[metric].split(" (")[0], fontsize=9.5)
-        ax.set_xticks(x, [s.label for s in sets], rotation=20, ha="right", fontsize=8)
+        ax.set_xticks([])
+        ax.yaxis.set_major_formatter(_axis_formatter(metric))
         ax.grid(axis="y", alpha=0.3)
+    if bars is not None and sets:
+        fig.legend(list(bars), [s.label for s in sets], loc="lower center", frameon=False,
+                   ncol=min(len(sets), LEGEND_COLUMNS), fontsize=9, bbox_to_anchor=(0.5, 0.0))
     return plots._png(fig)
+
+
+def _axis_formatter(metric: str) -> matplotlib.ticker.Formatter:
+    if metric.endswith("_rate"):  # "10%", "2.5%": no trailing zeros on a tick
+        return matplotlib.ticker.FuncFormatter(lambda v, _: f"{100 * v:.10g}%")
+    return matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.10g}")
 
 
 def timeline_plot(sets: list[RunSet]) -> bytes:
     """Invoices committed at the bureau per second, first repeat of each set, faults shaded."""
-    fig, ax = plots._timeline_axes("Real issuance: invoices committed at the bureau per second "
-                                   "(first repeat of each)", "invoices / s", 3.4)
+    faults = sets[0].repeats[0].facts.faults if sets and sets[0].repeats else []
+    rows = math.ceil(len(sets) / LEGEND_COLUMNS) if sets else 1
+    fig, ax, lanes_ax = plots._timeline_axes(
+        "Real issuance: invoices committed at the bureau per second (first repeat of each)",
+        "invoices / s", 2.0, 0.7 + 0.25 * rows, faults)
     span = max([s.repeats[0].span_s for s in sets if s.repeats] + [1.0])
     width = frames.bin_width(span)
     for i, s in enumerate(sets):
@@ -81,9 +112,8 @@ def timeline_plot(sets: list[RunSet]) -> bytes:
         ax.step(rate.index, rate.to_numpy(), where="post", lw=1.4,
                 color=SET_COLOURS[i % len(SET_COLOURS)], label=s.label)
     ax.set_xlim(0, span)
-    if sets and sets[0].repeats:
-        plots.shade_faults(ax, sets[0].repeats[0].facts.faults, span)
-    plots._legend(fig, ax, min(len(sets), 5))
+    plots.shade_faults(ax, lanes_ax, faults, span)
+    plots._legend(fig, ax, min(len(sets), LEGEND_COLUMNS))
     return plots._png(fig)
 
 
@@ -108,6 +138,7 @@ def regression_plot(rows: list[Comparison], label: str) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel("% change (right = worse)")
     ax.grid(axis="x", alpha=0.3)
+    plots._fit_left(fig, ax)  # fault ids make metric names of any length
     return plots._png(fig)
 
 

@@ -30,8 +30,13 @@ class FaultFacts:
     drain_s: float | None
 
     @property
+    def name(self) -> str:
+        """Its id and kind, once when they are the same (not "down down")."""
+        return self.kind if self.kind == self.id else f"{self.id} {self.kind}"
+
+    @property
     def label(self) -> str:
-        return f"{self.id} {self.kind}" + (f" @{self.target}" if self.target else "")
+        return self.name + (f" @{self.target}" if self.target else "")
 
 
 @dataclass

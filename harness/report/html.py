@@ -77,6 +77,8 @@ def _table(records: list[dict[str, Any]], preferred: tuple[str, ...],
         if "latency_ms" not in r and isinstance(r.get("complete_at"), (int, float)) \
                 and isinstance(r.get("invoke_at"), (int, float)):
             r["latency_ms"] = (r["complete_at"] - r["invoke_at"]) * 1000.0
+        if isinstance(r.get("latency_ms"), float):
+            r["latency_ms"] = round(r["latency_ms"], 1)  # µs digits are noise, not evidence
         for key in ("committed_at", "at"):
             if key in r:
                 r[key] = _relative(r[key], load_start)
@@ -125,6 +127,11 @@ def _error_table(ops: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [(k, f"{n:,}", f"{100 * n / total:.2f}%") for k, n in counts.items()]
 
 
+def _seconds(v: Any, missing: str) -> str:
+    """A phase boundary to 0.1 s: the precision the run's clock and probes support."""
+    return f"{float(v):.1f}" if isinstance(v, (int, float)) and v == v else missing
+
+
 def _availability(phases: Any) -> list[dict[str, Any]]:
     """summary.json's availability per phase (before / during each fault / after), as text."""
     if not isinstance(phases, list):
@@ -135,7 +142,7 @@ def _availability(phases: Any) -> list[dict[str, Any]]:
             continue
         share = p.get("availability")
         rows.append({"phase": str(p.get("phase", "")),
-                     "window": f"{_cell(p.get('start_s')) or 'start'}–{_cell(p.get('end_s')) or 'end'}",
+                     "window": f"{_seconds(p.get('start_s'), 'start')}–{_seconds(p.get('end_s'), 'end')}",
                      "operations": f"{p.get('operations', 0):,}",
                      "availability": "–" if share is None else f"{100 * float(share):.1f}%",
                      "low": share is not None and float(share) < 0.99})
@@ -144,7 +151,7 @@ def _availability(phases: Any) -> list[dict[str, Any]]:
 
 def _run_rows(run: dict[str, Any], run_dir: Path) -> list[tuple[str, str]]:
     rows = [("directory", str(run_dir))]
-    for k in ("run_id", "scenario", "seed", "backend", "sut", "interrupted", "versions"):
+    for k in ("run_id", "scenario", "seed", "backend", "sut", "sut_spec", "interrupted", "versions"):
         if k in run:
             rows.append((k, _cell(run[k])))
     proxy = (run.get("services") or {}).get("proxy")
@@ -173,6 +180,7 @@ def render_html(facts: Facts, images: dict[str, bytes], ops: pd.DataFrame,
     hidden = {k: ids for k, ids in hidden.items() if ids}
     return _ENV.get_template("report.html.j2").render(
         f=facts, verdict=facts.verdict, verdict_line=story.verdict_line(facts),
+        reasons=story.headline(facts), reasons_intro=story.REASONS_INTRO.get(facts.verdict, "Because"),
         load_line=story.load_line(facts), warnings=story.warnings(facts),
         fault_lines=[story.fault_line(x) for x in facts.faults], gates=gate_rows,
         meaning=story.ANOMALY_MEANING, window=story.window, fmt_s=story.fmt_s,

@@ -22,9 +22,11 @@ def render_markdown(facts: Facts, what_went_wrong: list[str] | None = None) -> s
         f"## {ICON.get(facts.verdict, '')} {facts.verdict.upper()} · `{_esc(facts.scenario)}`"
         f" · SUT `{_esc(facts.sut or 'unknown')}` · seed {facts.seed}",
         "",
-        f"**{story.verdict_line(facts)}** {story.load_line(facts)}",
-        "",
     ]
+    reasons = story.headline(facts)
+    if reasons:
+        lines += [f"**{story.REASONS_INTRO.get(facts.verdict, 'Because')}:**", ""] + [f"- {_esc(r)}" for r in reasons] + [""]
+    lines += [f"**{story.verdict_line(facts)}** {story.load_line(facts)}", ""]
     lines += [f"> ⚠️ {_esc(w)}" for w in story.warnings(facts)]
     if what_went_wrong:
         lines += ["", "### What went wrong", ""]

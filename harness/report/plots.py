@@ -14,6 +14,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+from harness.report import fonts  # noqa: E402 - before pyplot builds a font cache, to quieten it
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import matplotlib.transforms as mtransforms  # noqa: E402
@@ -22,18 +23,18 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from harness.report import lanes  # noqa: E402
 from harness.report.facts import FaultFacts  # noqa: E402
 
 OUTCOME_COLOURS = {"issued": "#3a9a5b", "deferred": "#9fd8b0", "ok": "#3a9a5b",
                    "fail": "#d64541", "info": "#f0a030"}
 OUTCOME_LABELS = {"issued": "issued (201)", "deferred": "deferred (202)", "ok": "ok",
                   "fail": "failed (4xx/5xx)", "info": "indeterminate (timeout, reset)"}
-FAULT_COLOURS = ("#7b61ff", "#ff7f0e", "#1f9fd4", "#c2185b", "#607d8b")
-WIDTH_IN = 12.0
+WIDTH_IN = lanes.WIDTH_IN
 
 plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
-                     "axes.titlelocation": "left", "axes.titleweight": "bold",
-                     "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]})
+                     "axes.titlelocation": "left", "axes.titleweight": "bold"})
+fonts.configure()  # Chinese text where a CJK font is installed; no findfont warnings anywhere
 
 
 def _png(fig: Figure) -> bytes:
@@ -57,25 +58,13 @@ def placeholder(text: str) -> bytes:
     return _png(fig)
 
 
-def shade_faults(ax: Axes, faults: Sequence[FaultFacts], span: float) -> None:
-    """Shade each fault window and label it above the plot area, staggering overlaps."""
-    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-    last_end: list[float] = []
-    for i, f in enumerate(faults):
-        if f.start_s is None:
-            continue
-        end = f.end_s if f.end_s is not None else span
-        colour = FAULT_COLOURS[i % len(FAULT_COLOURS)]
-        ax.axvspan(f.start_s, end, color=colour, alpha=0.13, lw=0, zorder=0)
-        ax.axvline(f.start_s, color=colour, lw=1, alpha=0.7, zorder=0)
-        row = next((r for r, e in enumerate(last_end) if e <= f.start_s), len(last_end))
-        if row == len(last_end):
-            last_end.append(end)
-        else:
-            last_end[row] = end
-        label = f.label if f.end_s is not None else f"{f.label} (never reverted)"
-        ax.text(f.start_s, 1.0 - 0.09 * row, f" {label}", transform=trans, va="top", ha="left",
-                fontsize=8.5, color=colour, fontweight="bold", clip_on=False)
+def shade_faults(ax: Axes, lanes_ax: Axes | None, faults: Sequence[FaultFacts],
+                 span: float) -> None:
+    """Shade each fault window in the data and draw its lane above (``lanes.py``); call after
+    the x limits are set."""
+    lanes.shade(ax, faults, span)
+    if lanes_ax is not None:
+        lanes.draw_lanes(lanes_ax, faults, span)
 
 
 def _stacked(ax: Axes, starts: np.ndarray, width: float, bottom: np.ndarray,
@@ -96,23 +85,27 @@ def _legend(fig: Figure, ax: Axes, ncol: int) -> None:
                bbox_to_anchor=(0.5, 0.0))
 
 
-def _timeline_axes(title: str, ylabel: str, height: float = 3.2,
-                   bottom_in: float = 0.95) -> tuple[Figure, Axes]:
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    fig.subplots_adjust(left=0.065, right=0.985, top=1 - 0.42 / height, bottom=bottom_in / height)
-    ax.set_title(title, pad=8)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("seconds since load start")
-    ax.grid(axis="y", alpha=0.3)
-    return fig, ax
+def _fit_left(fig: Figure, ax: Axes, pad_in: float = 0.2) -> None:
+    """Widen the left margin to the longest y tick label, so no label is cut off."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    widths = [t.get_window_extent(renderer).width for t in ax.get_yticklabels() if t.get_text()]
+    if widths:
+        left = (max(widths) / fig.dpi + pad_in) / fig.get_figwidth()
+        fig.subplots_adjust(left=min(max(left, 0.08), 0.5))
+
+
+def _timeline_axes(title: str, ylabel: str, data_in: float, bottom_in: float,
+                   faults: Sequence[FaultFacts]) -> tuple[Figure, Axes, Axes | None]:
+    return lanes.timeline_figure(title, ylabel, data_in, bottom_in, faults)
 
 
 def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
                     faults: Sequence[FaultFacts], span: float,
                     anomalous_s: Sequence[float] = ()) -> bytes:
     """Stacked outcomes per second, the bureau's commits as a line, anomalous orders as a rug."""
-    fig, ax = _timeline_axes("Throughput: operations on the SUT per second, by outcome",
-                             "ops / s", 4.0, 1.3)
+    # Room under the axis for the rug of anomalous orders only when there are some.
+    fig, ax, lanes_ax = _timeline_axes("Throughput: operations on the SUT per second, by outcome",
+                                       "ops / s", 2.3, 1.3 if len(anomalous_s) else 0.95, faults)
     bottom = np.zeros(len(tp))
     if tp.to_numpy().sum() == 0 and commits.sum() == 0:
         _empty(ax, "no operations recorded")
@@ -133,13 +126,14 @@ def throughput_plot(tp: pd.DataFrame, commits: pd.Series, width: float,
                 transform=trans, clip_on=False, label="anomalous order placed")
         ax.tick_params(axis="x", pad=12)  # room for the rug above the tick labels
     ax.set_xlim(0, span)
-    shade_faults(ax, faults, span)
+    shade_faults(ax, lanes_ax, faults, span)
     _legend(fig, ax, 5)
     return _png(fig)
 
 
 def latency_plot(lat: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -> bytes:
-    fig, ax = _timeline_axes("Latency of answered operations (by invocation time)", "ms, log")
+    fig, ax, lanes_ax = _timeline_axes("Latency of answered operations (by invocation time)",
+                                       "ms, log", 1.85, 0.95, faults)
     if lat.dropna(how="all").empty:
         _empty(ax, "no answered operations")
     else:
@@ -152,13 +146,14 @@ def latency_plot(lat: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         _legend(fig, ax, 3)
     ax.set_xlim(0, span)
-    shade_faults(ax, faults, span)
+    shade_faults(ax, lanes_ax, faults, span)
     return _png(fig)
 
 
 def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
                span: float) -> bytes:
-    fig, ax = _timeline_axes("Errors by kind (failed and indeterminate operations)", "ops / s")
+    fig, ax, lanes_ax = _timeline_axes("Errors by kind (failed and indeterminate operations)",
+                                       "ops / s", 1.85, 0.95, faults)
     if errs.empty or errs.to_numpy().sum() == 0:
         _empty(ax, "no failed or indeterminate operations")
     else:
@@ -172,14 +167,13 @@ def error_plot(errs: pd.DataFrame, width: float, faults: Sequence[FaultFacts],
         ax.set_ylim(0, float(bottom.max()) * 1.25 + 0.5)
         _legend(fig, ax, 8)
     ax.set_xlim(0, span)
-    shade_faults(ax, faults, span)
+    shade_faults(ax, lanes_ax, faults, span)
     return _png(fig)
 
 
 def backlog_plot(probes: pd.DataFrame, faults: Sequence[FaultFacts], span: float) -> bytes:
-    fig, ax = _timeline_axes("SUT backlog: orders pending (accepted with 202, not yet issued)"
-                             " · dashed: machine CPU %",
-                             "orders", 2.6, 0.6)
+    fig, ax, lanes_ax = _timeline_axes("SUT backlog: orders pending (accepted with 202, not yet "
+                                       "issued) · dashed: machine CPU %", "orders", 1.6, 0.6, faults)
     pts = probes.dropna(subset=["sut_pending"]) if len(probes) else probes
     if pts.empty:
         _empty(ax, "no backlog probes recorded")
@@ -198,15 +192,15 @@ def backlog_plot(probes: pd.DataFrame, faults: Sequence[FaultFacts], span: float
         ax2.tick_params(axis="y", direction="in", pad=-24, labelsize=8, colors="#777")
         ax2.spines["right"].set_visible(True)
     ax.set_xlim(0, span)
-    shade_faults(ax, faults, span)
+    shade_faults(ax, lanes_ax, faults, span)
     return _png(fig)
 
 
 def recovery_plot(faults: Sequence[FaultFacts]) -> bytes:
     """Per fault: seconds to detect (from apply), to recover issuance and to drain (from revert)."""
-    height = 1.2 + 0.55 * max(len(faults), 1)
+    height = 1.6 + 0.55 * max(len(faults), 1)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
-    fig.subplots_adjust(left=0.2, right=0.985, top=1 - 0.42 / height, bottom=0.3 / height)
+    fig.subplots_adjust(left=0.2, right=0.985, top=1 - 0.42 / height, bottom=0.85 / height)
     ax.set_title("Recovery per fault (seconds; detect from apply, recover and drain from revert)")
     if not faults:
         _empty(ax, "no faults in this run")
@@ -229,14 +223,16 @@ def recovery_plot(faults: Sequence[FaultFacts]) -> bytes:
     ax.set_yticks(y, [f.label for f in faults])
     ax.invert_yaxis()
     ax.set_xlim(0, longest * 1.15)
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.set_xlabel("seconds")
     ax.grid(axis="x", alpha=0.3)
+    _fit_left(fig, ax)
+    _legend(fig, ax, 3)
     return _png(fig)
 
 
 def anomaly_plot(counts: pd.Series) -> bytes:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.6))
-    fig.subplots_adjust(left=0.2, right=0.985, top=0.85, bottom=0.12)
+    fig.subplots_adjust(left=0.1, right=0.985, top=0.85, bottom=0.12)
     ax.set_title("Anomalies (orders)")
     vals = counts.to_numpy()
     colours = ["#d64541" if v else "#3a9a5b" for v in vals]
@@ -246,4 +242,5 @@ def anomaly_plot(counts: pd.Series) -> bytes:
     ax.invert_yaxis()
     ax.set_xlim(0, max(int(vals.max(initial=0)), 1) * 1.2)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    _fit_left(fig, ax)
     return _png(fig)

@@ -44,9 +44,42 @@ def window(f: FaultFacts) -> str:
     return f"{start}–{end}"
 
 
+MAX_HEADLINE_REASONS = 5
+
+
+def verdict_reasons(facts: Facts) -> list[str]:
+    """Why the run got its verdict, for the headline: summary.json's ``verdict_reasons``; for
+    run directories written before that key (or a verdict without reasons), the failed gates
+    and, when the figures are compromised, why. Empty for a plain pass."""
+    if facts.verdict_reasons:
+        return list(facts.verdict_reasons)
+    reasons = [f"gate {g.get('name') or g.get('metric')}: {g.get('metric')} is "
+               f"{fmt_value(g.get('value'))}, must be {g.get('op', '')} "
+               f"{fmt_value(g.get('threshold'))}" for g in facts.failed_gates]
+    if facts.compromised or facts.verdict == "unknown":
+        reasons += facts.compromised_reasons
+    if not reasons and facts.verdict == "unknown":
+        reasons.append("the run cannot support a verdict (no reason recorded)")
+    return reasons
+
+
+REASONS_INTRO = {"fail": "Failed because", "unknown": "No verdict because", "pass": "Passed, but"}
+
+
+def headline(facts: Facts) -> list[str]:
+    """The headline's reasons, at most a few (the rest are in the tables below)."""
+    reasons = verdict_reasons(facts)
+    if len(reasons) <= MAX_HEADLINE_REASONS:
+        return reasons
+    shown = reasons[:MAX_HEADLINE_REASONS - 1]
+    return shown + [f"… and {len(reasons) - len(shown)} more (gates and warnings below)"]
+
+
 def verdict_line(facts: Facts) -> str:
     parts: list[str] = []
-    if facts.gates:
+    if facts.gates and not facts.failed_gates:
+        parts.append(f"all {len(facts.gates)} gates passed")
+    elif facts.gates:
         parts.append(f"{len(facts.failed_gates)} of {len(facts.gates)} gates failed")
     bad = {k: len(v) for k, v in facts.anomalies.items() if v}
     if bad:
@@ -54,7 +87,8 @@ def verdict_line(facts: Facts) -> str:
         parts.append(f"{facts.anomaly_total} anomalous orders ({detail})")
     else:
         parts.append("no anomalous orders")
-    return "; ".join(parts) + "."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def load_line(facts: Facts) -> str:
@@ -75,7 +109,7 @@ def fault_line(f: FaultFacts) -> str:
              else f"backlog drained in {fmt_s(f.drain_s)}")
     detect = ("the SUT's answers never showed it" if f.time_to_detect_s is None
               else f"first visible in the SUT's answers after {fmt_s(f.time_to_detect_s)}")
-    return f"{f.id} {f.kind}{target} ({window(f)}): {detect}; {rec}; {drain}."
+    return f"{f.name}{target} ({window(f)}): {detect}; {rec}; {drain}."
 
 
 def warnings(facts: Facts) -> list[str]:
@@ -85,7 +119,8 @@ def warnings(facts: Facts) -> list[str]:
                    "unknown; figures below come from what was recorded.")
     if facts.interrupted:
         out.append("The run was interrupted; it covers only part of the scenario.")
-    if facts.compromised:
+    said = set(verdict_reasons(facts))  # the headline already gives these
+    if facts.compromised and not (facts.compromised_reasons and set(facts.compromised_reasons) <= said):
         reasons = "; ".join(facts.compromised_reasons) or "no reason given"
         out.append(f"Figures are compromised and cannot be trusted: {reasons}.")
     for err in facts.fault_errors:

@@ -75,7 +75,7 @@ class ChaosResult:
 
 
 class ChaosRunner:
-    """Callable: ``runner(scenario, sut=..., seed=..., time_scale=...) -> ChaosResult``.
+    """Callable: ``runner(scenario, sut=..., seed=..., time_scale=..., label=...) -> ChaosResult``.
 
     ``scenario`` is a path to a YAML file or a mapping with the same fields (written as YAML to
     ``base_dir`` first, ``name`` defaulting to ``label``). Each call gets its own run directory
@@ -103,7 +103,8 @@ class ChaosRunner:
     def __call__(self, scenario: ScenarioLike, *, sut: str | None = None, sut_cmd: str | None = None,
                  sut_url: str | None = None, seed: int | None = None, time_scale: float | None = None,
                  out: Path | None = None, toxiproxy_url: str | None = None, backend: str = "local",
-                 sut_image: str | None = None) -> ChaosResult:
+                 sut_image: str | None = None, label: str | None = None) -> ChaosResult:
+        """``label`` names the SUT in the run's reports (e.g. a vendor's name)."""
         from harness.run import RunOptions
 
         path = self.scenario_file(scenario)
@@ -111,7 +112,7 @@ class ChaosRunner:
         # previous session); a folder the caller names must be new.
         opts = RunOptions(scenario_path=path, sut=sut, sut_cmd=sut_cmd, sut_url=sut_url, seed=seed,
                           time_scale=time_scale, toxiproxy_url=toxiproxy_url, backend=backend,
-                          sut_image=sut_image, out=out or self.base_dir / f"run-{len(self.runs) + 1}",
+                          sut_image=sut_image, label=label, out=out or self.base_dir / f"run-{len(self.runs) + 1}",
                           force=out is None)
         result = _run_sync(opts, self.say)
         summary = result.summary
