@@ -78,6 +78,9 @@ class SutSettings(_Frozen):
     # a process fault); None: 30 s for a process, 90 s for a container.
     health_timeout_s: float | None = Field(default=None, gt=0, le=3600)
     label: SutLabel | None = None  # its name in reports and compare, e.g. a vendor's
+    # The reference merchant's channel (CONTRACT §5): None is lq when the scenario requires
+    # lq, else sync. A vendor's SUT picks its channel itself.
+    channel: Literal["sync", "lq"] | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> SutSettings:
@@ -186,6 +189,11 @@ class Scenario(_Frozen):
             if state not in ("on", "off", True, False):
                 raise ValueError(f"{kind}: {state!r} must be on or off")
         return {k: ("on" if s in ("on", True) else "off") for k, s in v.items()}
+
+    @property
+    def reference_channel(self) -> str:
+        """The channel the reference merchant runs on in this scenario."""
+        return self.services.sut.channel or ("lq" if "lq" in self.requires else "sync")
 
     @property
     def anomaly_gates_off(self) -> tuple[str, ...]:

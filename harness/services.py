@@ -180,7 +180,8 @@ async def start_stack(
         }
         (state_dir / "sut").mkdir(parents=True, exist_ok=True)
         if sut.reference:
-            argv: list[str] | str = [PY, "-m", "harness.cli", "merchant", "--profile", sut.reference]
+            argv: list[str] | str = [PY, "-m", "harness.cli", "merchant", "--profile", sut.reference,
+                                     "--channel", scenario.reference_channel]
             sut_svc = backend.service("sut", argv, env=env, port=sut_port, health_path="/health")
         else:
             assert sut.cmd is not None

@@ -123,7 +123,8 @@ async def start_containers(backend: DockerBackend, scenario: Scenario, *, refere
                "BUREAU_TIME_URL": f"http://{listen}/api/v1/time",
                "SELLER_TAX_ID": s.tax_id, "SELLER_NAME": s.name, "STATE_DIR": "/state"}
         if reference:
-            sut = backend.container("sut", images.image_name("merchant"), ["merchant", "--profile", reference],
+            sut = backend.container("sut", images.image_name("merchant"),
+                                    ["merchant", "--profile", reference, "--channel", scenario.reference_channel],
                                     env=env, port=SUT_PORT, health_path="/health", volume="/state")
         else:
             assert sut_image is not None
