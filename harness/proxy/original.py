@@ -21,12 +21,22 @@ from harness.net import free_port, http_ok
 
 # Where a checkout's CI keeps the binary, relative to the checkout's root.
 SHARED_BINARY = Path("..") / "shared" / "toxiproxy" / "toxiproxy-server"
+BINARY_ENV = "INVOICE_CHAOS_TOXIPROXY_BIN"
 
 
-def shared_binary(checkout: Path) -> Path | None:
-    """``../shared/toxiproxy/toxiproxy-server`` next to ``checkout`` when it is there and runnable."""
+def locate(checkout: Path, given: Path | None = None) -> tuple[Path | None, str]:
+    """The binary to hold the embedded proxy against (benches, tests) and how it was found:
+    ``given`` (``--toxiproxy-bin``), else ``$INVOICE_CHAOS_TOXIPROXY_BIN``, else
+    ``../shared/toxiproxy/toxiproxy-server`` next to ``checkout``. None, and why, when there is
+    none; an ``InputError`` when one was named but is not usable."""
+    if given is not None:
+        return check_binary(given), "--toxiproxy-bin"
+    if os.environ.get(BINARY_ENV):
+        return check_binary(Path(os.environ[BINARY_ENV]), BINARY_ENV), BINARY_ENV
     path = (checkout / SHARED_BINARY).resolve()
-    return path if path.is_file() and os.access(path, os.X_OK) else None
+    if path.is_file() and os.access(path, os.X_OK):
+        return path, "next to the checkout"
+    return None, f"no Toxiproxy binary: {path} is not there and {BINARY_ENV} is not set"
 
 
 def check_binary(path: Path, option: str = "--toxiproxy-bin") -> Path:
@@ -40,6 +50,19 @@ def check_binary(path: Path, option: str = "--toxiproxy-bin") -> Path:
     if not os.access(path, os.X_OK):
         raise InputError(f"{what}: not executable; chmod +x it, or give another binary")
     return path.resolve()
+
+
+def check_option(binary: Path | None, toxiproxy_url: str | None, backend: str) -> Path | None:
+    """``--toxiproxy-bin`` of a run, checked against the run's other options (absolute path)."""
+    if binary is None:
+        return None
+    if toxiproxy_url:
+        raise InputError(f"--toxiproxy-bin {binary} and --toxiproxy-url {toxiproxy_url}: give one; the first starts "
+                         "that binary as the run's proxy, the second uses a server already running")
+    if backend == "docker":
+        raise InputError(f"--toxiproxy-bin {binary}: the binary runs on the local backend; on the Docker backend "
+                         "use --toxiproxy-image")
+    return check_binary(binary)
 
 
 def server_argv(binary: Path, port: int, host: str = "127.0.0.1") -> list[str]:

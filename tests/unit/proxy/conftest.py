@@ -11,7 +11,6 @@ difference is listed in docs/proxy.md.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -23,10 +22,9 @@ import pytest
 import requests
 
 from harness.proxy import EmbeddedServer
-from harness.proxy.original import OriginalServer, check_binary, shared_binary
+from harness.proxy.original import OriginalServer, locate
 
 CHECKOUT = Path(__file__).resolve().parents[3]
-BINARY_ENV = "INVOICE_CHAOS_TOXIPROXY_BIN"
 
 
 class Upstream:
@@ -105,17 +103,6 @@ class Api:
         return dict(resp.json())
 
 
-def original_binary() -> tuple[Path | None, str]:
-    """The Toxiproxy binary to test against, or None and why there is none."""
-    given = os.environ.get(BINARY_ENV)
-    if given:
-        return check_binary(Path(given), BINARY_ENV), ""
-    found = shared_binary(CHECKOUT)
-    why = (f"no Toxiproxy binary: {(CHECKOUT / '..' / 'shared' / 'toxiproxy').resolve()}/toxiproxy-server "
-           f"is not there and {BINARY_ENV} is not set")
-    return found, "" if found else why
-
-
 @dataclass(frozen=True)
 class ServerUnderTest:
     kind: str           # "embedded" or "toxiproxy"
@@ -141,7 +128,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[ServerUnderTest]:
         with EmbeddedServer(seed=42) as srv:
             yield ServerUnderTest("embedded", srv.url)
         return
-    binary, why = original_binary()
+    binary, why = locate(CHECKOUT)
     if binary is None:
         pytest.skip(why)
     with OriginalServer(binary) as original:
