@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.errors import BackendError, InputError
+from harness.lifeline import die_with_parent
 from harness.net import free_port, http_ok
 
 # Where a checkout's CI keeps the binary, relative to the checkout's root.
@@ -76,9 +77,10 @@ class OriginalServer:
         with OriginalServer(binary) as server:
             server.url        # http://127.0.0.1:<port>
 
-    It runs in its own process group and is stopped with SIGTERM (SIGKILL after 5 s). Its log
-    (JSON lines) goes to ``log`` when given, else nowhere. ``cpus`` pins it before it starts,
-    so Go sizes its scheduler (GOMAXPROCS) to them and every thread stays there.
+    It runs in its own process group, is stopped with SIGTERM (SIGKILL after 5 s), and dies
+    with the process that started it even when that one is SIGKILLed (``PR_SET_PDEATHSIG``).
+    Its log (JSON lines) goes to ``log`` when given, else nowhere. ``cpus`` pins it before it
+    starts, so Go sizes its scheduler (GOMAXPROCS) to them and every thread stays there.
     """
 
     def __init__(self, binary: Path, log: Path | None = None, start_timeout_s: float = 10.0,
@@ -103,7 +105,7 @@ class OriginalServer:
             try:
                 self.proc = subprocess.Popen(server_argv(self.binary, self.port), stdout=out,
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             start_new_session=True, preexec_fn=self._pin)
+                                             start_new_session=True, preexec_fn=self._prepare)
             except OSError as exc:
                 raise BackendError(f"cannot start {self.binary}: {exc}") from exc
             finally:
@@ -120,7 +122,8 @@ class OriginalServer:
                                    f"{self.start_timeout_s:g} s")
         raise BackendError(f"{self.binary} exited at start three times (last code {self.proc.returncode})")
 
-    def _pin(self) -> None:
+    def _prepare(self) -> None:
+        die_with_parent()
         if self.cpus and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, self.cpus)
 
