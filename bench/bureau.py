@@ -8,12 +8,19 @@ delay). An upload slice counts the invoices accepted (``00``, committed) from th
 until the last invoice uploaded in it is judged, over that time: the 202 path, the judging and
 the commits together. Ranges are allocated by the workers as they go, as a merchant would.
 
+``--against REV`` adds a fifth: the bureau of git revision REV (``git archive`` of its
+``fakes/`` and ``harness/``, served from a temporary folder with the same interpreter), so a
+change to the hot path is measured against the code before it, side by side in one run.
+``--servers`` picks which of the others run (default all).
+
 All servers run as separate uvicorn processes pinned to the same single core (when the OS lets
 us pin), with the access log off; the load generator (aiohttp, N keep-alive connections) runs
 here. Each server gets the same invoice body; the bureau answers 201 only after its group commit
-has fsynced. Bounded: ``--seconds`` per slice, ``--rounds`` rounds, each loading every server once.
+has fsynced. Bounded: ``--seconds`` per slice, ``--rounds`` rounds, each loading every server
+once, in an order that rotates from round to round.
 
     .venv/bin/python bench/bureau.py --seconds 3 --rounds 5 --concurrency 64
+    .venv/bin/python bench/bureau.py --servers bureau,bare --against main --rounds 9
 """
 
 from __future__ import annotations
@@ -58,8 +65,22 @@ def invoice(i: int) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def start(cmd: list[str], port: int, core: int | None) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+SERVERS = ("bureau", "per-req", "bare", "upload")
+
+
+def export(rev: str, into: Path) -> None:
+    """``fakes/`` and ``harness/`` of git revision ``rev`` into ``into``."""
+    into.mkdir()
+    archive = subprocess.run(["git", "archive", rev, "fakes", "harness"], cwd=ROOT, capture_output=True)
+    if archive.returncode != 0:
+        raise SystemExit(f"--against {rev}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+
+
+def start(cmd: list[str], port: int, core: int | None, tree: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server; ``tree`` serves the code of that folder instead of this checkout's."""
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.Popen(cmd, cwd=tree or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     if core is not None and hasattr(os, "sched_setaffinity"):
         try:
             os.sched_setaffinity(proc.pid, {core})
@@ -155,19 +176,31 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds; each round loads every server once")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--core", type=int, default=0, help="CPU core for the servers (-1: no pinning)")
+    parser.add_argument("--servers", default=",".join(SERVERS), help=f"which to run, of {','.join(SERVERS)}")
+    parser.add_argument("--against", metavar="REV", help="also serve the bureau of this git revision (\"before\")")
     args = parser.parse_args()
+    names = tuple(n for n in args.servers.split(",") if n)
+    unknown = [n for n in names if n not in SERVERS]
+    if unknown or not names:
+        print(f"bench/bureau.py: --servers {args.servers!r}: use names of {','.join(SERVERS)}", file=sys.stderr)
+        return 2
+    if args.against:
+        names += ("before",)
     core = None if args.core < 0 else args.core
     if core is not None and hasattr(os, "sched_setaffinity"):
         others = os.sched_getaffinity(0) - {core}
         if others:  # keep the load generator off the servers' core
             os.sched_setaffinity(0, others)
-    names = ("bureau", "per-req", "bare", "upload")
     rates: dict[str, list[float]] = {name: [] for name in names}
     cpu_rates: dict[str, list[float]] = {name: [] for name in names}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "bare.py"
         script.write_text(BARE_APP)
-        ports = {name: free_port() for name in names}
+        ports = {name: free_port() for name in (*SERVERS, "before")}
+        old = Path(tmp) / "before"
+        if args.against:
+            export(args.against, old)
         commands = {
             "bureau": [sys.executable, "-m", "fakes.bureau", "--port", str(ports["bureau"]), "--db", f"{tmp}/g.db"],
             "per-req": [sys.executable, "-m", "fakes.bureau", "--port", str(ports["per-req"]), "--db", f"{tmp}/p.db",
@@ -175,11 +208,13 @@ def main() -> int:
             "bare": [sys.executable, str(script), str(ports["bare"])],
             "upload": [sys.executable, "-m", "fakes.bureau", "--port", str(ports["upload"]), "--db", f"{tmp}/u.db",
                        "--processing-s", "0"],
+            "before": [sys.executable, "-m", "fakes.bureau", "--port", str(ports["before"]), "--db", f"{tmp}/b.db"]
+            if args.against else [],
         }
-        procs = {name: start(commands[name], ports[name], core) for name in names}
+        procs = {name: start(commands[name], ports[name], core, old if name == "before" else None) for name in names}
         try:
             for r in range(args.rounds):
-                for name in names:
+                for name in names[r % len(names):] + names[:r % len(names)]:
                     server = psutil.Process(procs[name].pid)
                     cpu_before = sum(server.cpu_times()[:2])
                     base = f"http://127.0.0.1:{ports[name]}"
@@ -199,18 +234,38 @@ def main() -> int:
             for proc in procs.values():
                 proc.terminate()
                 proc.wait(10)
-    print(f"\n{'median of rounds':38s}{'wall /s':>9s}{'ratio':>7s}{'per CPU-s':>11s}{'ratio':>7s}")
-    bare_wall, bare_cpu = statistics.median(rates["bare"]), statistics.median(cpu_rates["bare"])
-    labels = {"bureau": "bureau, group commit (durable)", "per-req": "bureau, commit per request (durable)",
-              "bare": "bare FastAPI POST (no storage)", "upload": "乐企 uploads of 100, accepted (durable)"}
-    for name in names:
-        wall, cpu = statistics.median(rates[name]), statistics.median(cpu_rates[name])
-        print(f"{labels[name]:38s}{wall:9.0f}{wall / bare_wall:7.2f}{cpu:11.0f}{cpu / bare_cpu:7.2f}")
-    sync_wall, sync_cpu = statistics.median(rates["bureau"]), statistics.median(cpu_rates["bureau"])
-    up_wall, up_cpu = statistics.median(rates["upload"]), statistics.median(cpu_rates["upload"])
-    print(f"\nuploads vs synchronous issues (same run): {up_wall / sync_wall:.2f} on wall clock, "
-          f"{up_cpu / sync_cpu:.2f} per server CPU-second")
+    report(args, names, rates, cpu_rates, load_before, os.getloadavg())
     return 0
+
+
+def report(args: argparse.Namespace, names: tuple[str, ...], rates: dict[str, list[float]],
+           cpu_rates: dict[str, list[float]], load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
+    med = statistics.median
+    print(f"\nload average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    base = "bare" if "bare" in names else names[0]
+    print(f"{'median of rounds':40s}{'wall /s':>9s}{'ratio':>7s}{'per CPU-s':>11s}{'ratio':>7s}   (ratios to {base})")
+    labels = {"bureau": "bureau, group commit (durable)", "per-req": "bureau, commit per request (durable)",
+              "bare": "bare FastAPI POST (no storage)", "upload": "乐企 uploads of 100, accepted (durable)",
+              "before": f"bureau of {args.against} (durable)"}
+    for name in names:
+        wall, cpu = med(rates[name]), med(cpu_rates[name])
+        print(f"{labels[name]:40s}{wall:9.0f}{wall / med(rates[base]):7.2f}{cpu:11.0f}{cpu / med(cpu_rates[base]):7.2f}")
+
+    def paired(a: str, b: str) -> str:   # the median of the per-round ratios: neighbours in time
+        ratios = [x / y for x, y in zip(cpu_rates[a], cpu_rates[b]) if y]
+        return f"{med(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})"
+
+    if "bureau" in names and "bare" in names:
+        print(f"\nbureau / bare per server CPU-second, per round: {paired('bureau', 'bare')}")
+    if "before" in names:
+        print(f"bureau / bureau of {args.against} per server CPU-second, per round: {paired('bureau', 'before')}")
+        if "bare" in names:
+            print(f"bureau of {args.against} / bare per server CPU-second, per round: {paired('before', 'bare')}")
+    if "bureau" in names and "upload" in names:
+        sync_wall, sync_cpu = med(rates["bureau"]), med(cpu_rates["bureau"])
+        up_wall, up_cpu = med(rates["upload"]), med(cpu_rates["upload"])
+        print(f"uploads vs synchronous issues (same run): {up_wall / sync_wall:.2f} on wall clock, "
+              f"{up_cpu / sync_cpu:.2f} per server CPU-second")
 
 
 if __name__ == "__main__":

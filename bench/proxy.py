@@ -1,19 +1,25 @@
-"""The embedded Toxiproxy-compatible proxy (no toxic) vs a direct connection, side by side.
+"""Direct, the embedded proxy and the original Toxiproxy (no toxic), side by side.
 
-Three figures, each measured direct and through the proxy in the same run, alternating:
+Every path is measured by the same client in the same run, alternating: each round measures
+one figure on every path before the next figure, in an order that rotates from round to round.
+The figures, as medians of the rounds:
 
-* request rate with 16 keep-alive connections (target: proxied ≥ 70% of direct),
-* added p50 latency of sequential requests on one connection (target ≤ 200 µs),
-* bulk throughput of one connection streaming from the upstream (target ≥ 500 MB/s).
+* request rate with 16 keep-alive connections, relative to direct (embedded target ≥ 70%),
+* added p50 and p99 latency of sequential requests on one connection, in µs (target ≤ 200 µs),
+* bulk throughput of one connection streaming from the upstream, in GB/s (target ≥ 0.5).
 
-A bare uvloop relay (about 30 lines, no API, no toxics) is measured the same way, so the cost
-of the machine's cross-core hop can be told apart from the cost of the proxy's own code.
+Toxiproxy is ``--toxiproxy-bin PATH``, else ``$INVOICE_CHAOS_TOXIPROXY_BIN``, else
+``../shared/toxiproxy/toxiproxy-server`` next to the checkout; without any its column is left
+out, and the bench says so. A bare uvloop relay
+(about 30 lines, no API, no toxics) is measured the same way, so the cost of the machine's
+cross-core hop can be told apart from the cost of a proxy's own code.
 
 The upstream is a minimal asyncio HTTP responder (uvloop when installed). The load client and
-the responder are pinned to one core, the proxy process to the other (``os.sched_setaffinity``);
-direct runs are pinned the same way. Bounded: ``--seconds`` per rate run, ``--rounds`` rounds.
+the responder are pinned to one core, every proxy to the other, from before it starts (so Go
+sizes itself to one core, as the embedded proxy's event loop is one thread). Bounded:
+``--seconds`` per rate run, ``--rounds`` rounds.
 
-    .venv/bin/python bench/proxy.py [--seconds 3] [--rounds 2] [--bulk-mb 512]
+    .venv/bin/python bench/proxy.py [--seconds 3] [--rounds 5] [--bulk-mb 512] [--toxiproxy-bin PATH]
 """
 
 from __future__ import annotations
@@ -26,13 +32,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.errors import InputError  # noqa: E402
 from harness.faults.network import ToxiproxyClient  # noqa: E402
 from harness.net import free_port, wait_http_ok  # noqa: E402
+from harness.proxy.original import OriginalServer, locate  # noqa: E402
 from harness.proxy.server import new_loop  # noqa: E402
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
@@ -157,12 +167,11 @@ def busy_share(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, i
     return 1 - (after[cpu][1] - before[cpu][1]) / total if total else None
 
 
-def pin(pid: int, core: int | None) -> None:
-    if core is not None and hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(pid, {core})
-        except OSError:
-            pass
+def pinned_to(core: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins the child before it starts (its threads inherit the pin)."""
+    if core is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, {core})
 
 
 class Client(asyncio.Protocol):
@@ -207,7 +216,8 @@ async def rate(port: int, seconds: float, conns: int = 16) -> float:
     return sum(c.done for c in clients) / (time.monotonic() - start)
 
 
-async def p50_us(port: int, n: int) -> float:
+async def latency_us(port: int, n: int) -> tuple[float, float]:
+    """(p50, p99) in µs of ``n`` sequential requests on one connection."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     samples = []
     for _ in range(n):
@@ -216,10 +226,11 @@ async def p50_us(port: int, n: int) -> float:
         await reader.readexactly(len(RESPONSE))
         samples.append((time.perf_counter_ns() - start) / 1000)
     writer.close()
-    return statistics.median(samples[n // 10:])      # the first tenth warms up
+    kept = sorted(samples[n // 10:])      # the first tenth warms up
+    return statistics.median(kept), kept[min(len(kept) - 1, int(len(kept) * 0.99))]
 
 
-async def bulk_mb_s(port: int, nbytes: int) -> float:
+async def bulk_gb_s(port: int, nbytes: int) -> float:
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
     start = time.perf_counter()
     writer.write(b"%d\n" % nbytes)
@@ -230,105 +241,155 @@ async def bulk_mb_s(port: int, nbytes: int) -> float:
     writer.close()
     if got != nbytes:
         raise SystemExit(f"bulk: received {got} of {nbytes} bytes")
-    return nbytes / elapsed / 1e6
+    return nbytes / elapsed / 1e9
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--requests", type=int, default=3000, help="sequential requests for p50")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=3000, help="sequential requests for p50/p99")
     parser.add_argument("--bulk-mb", type=int, default=512)
+    parser.add_argument("--toxiproxy-bin", type=Path, metavar="PATH",
+                        help="the toxiproxy-server binary to measure (default ../shared/toxiproxy/"
+                             "toxiproxy-server when it exists)")
     parser.add_argument("--no-pin", action="store_true")
     args = parser.parse_args()
+    try:
+        binary, how = locate(ROOT, args.toxiproxy_bin)
+    except InputError as exc:   # say it, no traceback
+        print(f"bench/proxy.py: {exc}", file=sys.stderr)
+        return 2
+    print(f"toxiproxy: {binary} ({how})" if binary else f"toxiproxy: {how}; give --toxiproxy-bin PATH. "
+          "Its column is left out.", flush=True)
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     pinned = not args.no_pin and len(cores) >= 2
     client_core, proxy_core = (cores[0], cores[1]) if pinned else (None, None)
     http_port, bulk_port, api_port = free_port(), free_port(), free_port()
     procs: list[subprocess.Popen[bytes]] = []
+    original: OriginalServer | None = None
+    load_before = os.getloadavg()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "responder.py"
             script.write_text(RESPONDER)
             responder = subprocess.Popen([sys.executable, str(script), str(http_port), str(bulk_port)],
-                                         stdout=subprocess.PIPE)
+                                         stdout=subprocess.PIPE, preexec_fn=pinned_to(client_core))
             procs.append(responder)
-            pin(responder.pid, client_core)
             assert responder.stdout is not None and responder.stdout.readline().strip() == b"ready"
             relay_script = Path(tmp) / "relay.py"
             relay_script.write_text(BARE_RELAY)
             r_http, r_bulk = free_port(), free_port()
             for listen, target in ((r_http, http_port), (r_bulk, bulk_port)):
                 relay = subprocess.Popen([sys.executable, str(relay_script), str(listen), str(target)],
-                                         stdout=subprocess.PIPE)
+                                         stdout=subprocess.PIPE, preexec_fn=pinned_to(proxy_core))
                 procs.append(relay)
-                pin(relay.pid, proxy_core)
                 assert relay.stdout is not None and relay.stdout.readline().strip() == b"ready"
-            proxy = subprocess.Popen([sys.executable, "-m", "harness.proxy", "--port",
-                                      str(api_port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+            proxy = subprocess.Popen([sys.executable, "-m", "harness.proxy", "--port", str(api_port)], cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=pinned_to(proxy_core))
             procs.append(proxy)
-            pin(proxy.pid, proxy_core)
             if not wait_http_ok(f"http://127.0.0.1:{api_port}/version", 20):
-                raise SystemExit("the proxy server did not start")
-            client = ToxiproxyClient(f"http://127.0.0.1:{api_port}")
-            p_http = int(client.create_proxy("http", "127.0.0.1:0", f"127.0.0.1:{http_port}").rsplit(":", 1)[1])
-            p_bulk = int(client.create_proxy("bulk", "127.0.0.1:0", f"127.0.0.1:{bulk_port}").rsplit(":", 1)[1])
+                raise SystemExit("the embedded proxy server did not start")
+            targets = {"direct": (http_port, bulk_port), "bare relay": (r_http, r_bulk),
+                       "embedded": proxied(f"http://127.0.0.1:{api_port}", http_port, bulk_port)}
+            if binary is not None:
+                original = OriginalServer(binary, cpus={proxy_core} if proxy_core is not None else None).start()
+                targets["toxiproxy"] = proxied(original.url, http_port, bulk_port)
             if client_core is not None:
                 os.sched_setaffinity(0, {client_core})
             runner = asyncio.Runner(loop_factory=new_loop)
             try:
-                return runner.run(measure(args, {"direct": (http_port, bulk_port),
-                                                "bare relay": (r_http, r_bulk),
-                                                "proxy": (p_http, p_bulk)}, pinned,
-                                          f"cpu{proxy_core}" if pinned else None))
+                return runner.run(measure(args, targets, pinned, f"cpu{proxy_core}" if pinned else None,
+                                          load_before))
             finally:
                 runner.close()
     finally:
+        if original is not None:
+            original.stop()
         for proc in procs:
             proc.terminate()
             proc.wait(10)
 
 
+def proxied(api_url: str, http_port: int, bulk_port: int) -> tuple[int, int]:
+    """Create the two bench proxies on a Toxiproxy API; their listen ports."""
+    client = ToxiproxyClient(api_url)
+    ports = []
+    for name, upstream in (("http", http_port), ("bulk", bulk_port)):
+        ports.append(int(client.create_proxy(name, "127.0.0.1:0", f"127.0.0.1:{upstream}").rsplit(":", 1)[1]))
+    return ports[0], ports[1]
+
+
+def rotated(names: list[str], r: int) -> list[str]:
+    return names[r % len(names):] + names[:r % len(names)]
+
+
 async def measure(args: argparse.Namespace, targets: dict[str, tuple[int, int]], pinned: bool,
-                  proxy_cpu: str | None) -> int:
+                  proxy_cpu: str | None, load_before: tuple[float, float, float]) -> int:
     loop_kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
-    rates: dict[str, list[float]] = {name: [] for name in targets}
-    lat: dict[str, list[float]] = {name: [] for name in targets}
-    bulk: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    p50: dict[str, list[float]] = {name: [] for name in names}
+    p99: dict[str, list[float]] = {name: [] for name in names}
+    bulk: dict[str, list[float]] = {name: [] for name in names}
     foreign: list[float] = []       # the proxy's core busy with other work during direct runs
     for port, _ in targets.values():
         await rate(port, 0.5)                # warm up every path
+
+    async def one_rate(name: str) -> None:
+        before = cpu_ticks()
+        rates[name].append(await rate(targets[name][0], args.seconds))
+        if name == "direct" and proxy_cpu is not None:
+            share = busy_share(before, cpu_ticks(), proxy_cpu)
+            if share is not None:
+                foreign.append(share)
+
+    async def one_latency(name: str) -> None:
+        a, b = await latency_us(targets[name][0], args.requests)
+        p50[name].append(a)
+        p99[name].append(b)
+
+    async def one_bulk(name: str) -> None:
+        bulk[name].append(await bulk_gb_s(targets[name][1], args.bulk_mb * 1_000_000))
+
+    figures: list[Callable[[str], Coroutine[Any, Any, None]]] = [one_rate, one_latency, one_bulk]
     for r in range(args.rounds):
-        for name, (port, bport) in targets.items():
-            before = cpu_ticks()
-            rates[name].append(await rate(port, args.seconds))
-            if name == "direct" and proxy_cpu is not None:
-                share = busy_share(before, cpu_ticks(), proxy_cpu)
-                if share is not None:
-                    foreign.append(share)
-            lat[name].append(await p50_us(port, args.requests))
-            bulk[name].append(await bulk_mb_s(bport, args.bulk_mb * 1_000_000))
-            print(f"round {r + 1} {name:10s} {rates[name][-1]:9.0f} req/s  p50 {lat[name][-1]:7.1f} µs"
-                  f"  bulk {bulk[name][-1]:7.0f} MB/s", flush=True)
-    best_rate = {k: max(v) for k, v in rates.items()}
-    best_lat = {k: min(v) for k, v in lat.items()}
-    best_bulk = {k: max(v) for k, v in bulk.items()}
-    print(f"\nbest of {args.rounds} rounds; client loop {loop_kind}; "
-          f"{'client+responder on one core, proxy on another' if pinned else 'not pinned'}")
+        order = rotated(names, r)
+        for run in figures:
+            for name in order:
+                await run(name)
+        for name in names:
+            print(f"round {r + 1} {name:10s} {rates[name][-1]:9.0f} req/s  p50 {p50[name][-1]:7.1f} µs  "
+                  f"p99 {p99[name][-1]:7.1f} µs  bulk {bulk[name][-1]:5.2f} GB/s", flush=True)
+    load_after = os.getloadavg()
+    med = statistics.median
+    d = "direct"
+    print(f"\nmedians of {args.rounds} rounds; client loop {loop_kind}; "
+          f"{'client+responder on one core, each proxy on the other' if pinned else 'not pinned'}; "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     if foreign:
-        print(f"the proxy's core was {max(foreign):.0%} busy with other processes during direct "
-              "runs" + (" — a shared machine: proxied figures are pessimistic"
-                        if max(foreign) > 0.2 else ""))
-    d, b, p = "direct", "bare relay", "proxy"
-    print(f"{'figure':30s}{'direct':>9s}{'bare relay':>11s}{'proxy':>9s}{'proxy result':>14s}{'target':>9s}")
-    print(f"{'req/s, 16 keep-alive conns':30s}{best_rate[d]:9.0f}{best_rate[b]:11.0f}{best_rate[p]:9.0f}"
-          f"{best_rate[p] / best_rate[d]:13.0%} {'≥ 70%':>8s}")
-    print(f"{'p50 µs, sequential, one conn':30s}{best_lat[d]:9.1f}{best_lat[b]:11.1f}{best_lat[p]:9.1f}"
-          f"{best_lat[p] - best_lat[d]:+11.1f}µs {'≤ 200µs':>8s}")
-    print(f"{'bulk MB/s, one conn':30s}{best_bulk[d]:9.0f}{best_bulk[b]:11.0f}{best_bulk[p]:9.0f}"
-          f"{best_bulk[p]:10.0f}MB/s {'≥ 500':>8s}")
-    print(f"proxy vs bare relay: rate {best_rate[p] / best_rate[b]:.0%}, "
-          f"bulk {best_bulk[p] / best_bulk[b]:.0%}, p50 {best_lat[p] - best_lat[b]:+.1f} µs")
+        print(f"the proxies' core was {med(foreign):.0%} busy with other processes during direct runs "
+              f"(max {max(foreign):.0%})" + (" — a shared machine: proxied figures are pessimistic"
+                                             if max(foreign) > 0.2 else ""))
+    shown = [n for n in names if n != d]
+    print(f"{'figure':34s}{'direct':>10s}" + "".join(f"{n:>12s}" for n in shown))
+    print(f"{'req/s, 16 keep-alive conns':34s}{med(rates[d]):10.0f}" + "".join(f"{med(rates[n]):12.0f}" for n in shown))
+    print(f"{'  relative to direct':34s}{'1.00':>10s}"
+          + "".join(f"{med([a / b for a, b in zip(rates[n], rates[d])]):12.2f}" for n in shown))
+    for label, values in (("p50", p50), ("p99", p99)):
+        print(f"{label + ' µs, sequential, one conn':34s}{med(values[d]):10.1f}"
+              + "".join(f"{med(values[n]):12.1f}" for n in shown))
+        print(f"{'  added to direct, µs':34s}{'':>10s}"
+              + "".join(f"{med([a - b for a, b in zip(values[n], values[d])]):+12.1f}" for n in shown))
+    print(f"{'bulk GB/s, one conn':34s}{med(bulk[d]):10.2f}" + "".join(f"{med(bulk[n]):12.2f}" for n in shown))
+    if "toxiproxy" in targets:
+        e, t = "embedded", "toxiproxy"
+        print(f"\nembedded vs toxiproxy, per round: rate ×{med([a / b for a, b in zip(rates[e], rates[t])]):.2f}, "
+              f"p50 {med([a - b for a, b in zip(p50[e], p50[t])]):+.1f} µs, "
+              f"p99 {med([a - b for a, b in zip(p99[e], p99[t])]):+.1f} µs, "
+              f"bulk ×{med([a / b for a, b in zip(bulk[e], bulk[t])]):.2f}")
+    print("targets (embedded): rate ≥ 0.70 of direct, added p50 ≤ 200 µs, bulk ≥ 0.5 GB/s")
     return 0
 
 

@@ -54,6 +54,7 @@ class RunOptions:
     out: Path | None = None
     time_scale: float | None = None
     toxiproxy_url: str | None = None
+    toxiproxy_bin: Path | None = None   # a Toxiproxy binary to start as the run's proxy (local backend)
     bureau_listen: str = "127.0.0.1:26001"
     backend: str = "local"
     sut_image: str | None = None
@@ -188,7 +189,8 @@ async def execute(opts: RunOptions, say: Any = print) -> RunResult:
         say("starting bureau, fault proxy and SUT ...")
         services = await start_stack(stack, backend, scenario, sut, run_id=run_id, state_dir=state_dir,
                                      toxiproxy_url=opts.toxiproxy_url, bureau_listen=opts.bureau_listen,
-                                     toxiproxy_image=opts.toxiproxy_image, pull=opts.pull)
+                                     toxiproxy_image=opts.toxiproxy_image, pull=opts.pull,
+                                     toxiproxy_bin=opts.toxiproxy_bin)
         notes.extend(getattr(backend, "notes", []))
         missing = [c for c in scenario.requires if c not in services.sut_capabilities]
         if missing:

@@ -7,6 +7,7 @@ for ``--sut-url`` runs, which the already running SUT was configured with (``--b
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import sys
 from contextlib import AsyncExitStack
@@ -22,6 +23,7 @@ from harness.bureau_command import bureau_args
 from harness.errors import BackendError, InputError
 from harness.labels import check_label
 from harness.net import free_port
+from harness.proxy.original import check_option, server_argv
 from harness.scenario import Scenario
 
 PY = sys.executable
@@ -137,8 +139,13 @@ async def start_stack(
     bureau_listen: str,
     toxiproxy_image: str = "ghcr.io/shopify/toxiproxy",
     pull: bool = False,
+    toxiproxy_bin: Path | None = None,
 ) -> Stack:
-    """Start bureau, proxy and SUT on ``backend`` (a ``LocalBackend`` or a ``DockerBackend``)."""
+    """Start bureau, proxy and SUT on ``backend`` (a ``LocalBackend`` or a ``DockerBackend``).
+
+    The proxy is the embedded one, the server at ``toxiproxy_url``, or the Toxiproxy binary
+    ``toxiproxy_bin`` started as the run's proxy service (local backend only)."""
+    toxiproxy_bin = check_option(toxiproxy_bin, toxiproxy_url, backend.name)
     if backend.name == "docker":
         if toxiproxy_url:
             raise InputError("--toxiproxy-url cannot be used with --backend docker (the proxy must reach the "
@@ -152,9 +159,11 @@ async def start_stack(
     proxy: Service | None = None
     if toxiproxy_url is None:
         proxy_port = free_port()
-        proxy = backend.service("proxy", [PY, "-m", "harness.cli", "proxy", "--port", str(proxy_port),
-                                          "--seed", str(scenario.seed)],
-                                env={}, port=proxy_port, health_path="/version")
+        proxy_argv = ([PY, "-m", "harness.cli", "proxy", "--port", str(proxy_port), "--seed", str(scenario.seed)]
+                      if toxiproxy_bin is None else server_argv(toxiproxy_bin, proxy_port))
+        # Toxiproxy logs every link at trace level by default; info is what the embedded one logs.
+        proxy_env = {"LOG_LEVEL": os.environ.get("LOG_LEVEL", "info")} if toxiproxy_bin else {}
+        proxy = backend.service("proxy", proxy_argv, env=proxy_env, port=proxy_port, health_path="/version")
         toxiproxy_url = proxy.url
     await asyncio.gather(bureau.start(), *([proxy.start()] if proxy else []))
     await asyncio.gather(bureau.wait_healthy(), *([proxy.wait_healthy()] if proxy else []))
@@ -195,11 +204,12 @@ async def start_stack(
         await sut_svc.wait_healthy()
         sut_url = sut_svc.url
     caps = await _capabilities(sut_url)
-    if proxy is not None:
+    if proxy is not None and toxiproxy_bin is None:
         proxy_info = {"kind": "embedded", "url": toxiproxy_url}
     else:  # a server the user named: report what it says it is
         version = await asyncio.to_thread(adapter.version)
-        proxy_info = {"kind": "toxiproxy-url", "url": toxiproxy_url, "version": version}
+        proxy_info = ({"kind": "toxiproxy-url", "url": toxiproxy_url, "version": version} if proxy is None else
+                      {"kind": "toxiproxy-bin", "path": str(toxiproxy_bin), "url": toxiproxy_url, "version": version})
     return Stack(bureau=bureau, proxy=proxy, sut=sut_svc, sut_url=sut_url, toxiproxy_url=toxiproxy_url,
                  proxy_name=proxy_name, proxy_listen=bound, sut_capabilities=caps, proxy_info=proxy_info)
 

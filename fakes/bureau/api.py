@@ -12,6 +12,7 @@ of an issue. Their OpenAPI document is written out in ``openapi.py``.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from starlette.requests import Request
@@ -43,11 +44,16 @@ def _answer(outcome: Outcome) -> Response:
 async def issue_invoice(request: Request) -> Response:
     bureau = _bureau(request)
     raw = await read_body(request, bureau.settings.max_body_bytes)
+    return _answer(await issue_payload(bureau, request.scope, raw))
+
+
+async def issue_payload(bureau: Bureau, scope: MutableMapping[str, Any], raw: bytes) -> Outcome:
+    """Issue the invoice in a request body (this route, and the hot path of ``fastpath.py``)."""
     body = parse_json_object(raw)
-    hooks.note_ids(request.scope, *_ids(body))
+    hooks.note_ids(scope, *_ids(body))
     # parse_json_object proved the bytes are valid UTF-8.
-    return _answer(await bureau.issue(body, hooks.policy(request.scope, bureau.default_policy), raw.decode("utf-8"),
-                                      hooks.quota_exhausted(request.scope)))
+    return await bureau.issue(body, hooks.policy(scope, bureau.default_policy), raw.decode("utf-8"),
+                              hooks.quota_exhausted(scope))
 
 
 async def find_invoices(request: Request) -> Response:

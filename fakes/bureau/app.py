@@ -20,12 +20,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.responses import Response
 from starlette.routing import Match
 
 from fakes.bureau import admin, api, clock as clocks, openapi, openapi_lq
 from fakes.bureau.clock import BureauClock
-from fakes.bureau.errors import ApiError, code_for_status
+from fakes.bureau.errors import ApiError, code_for_status, internal_error
+from fakes.bureau.fastpath import BureauApp, IssueEndpoint
 from fakes.bureau.faults.board import FaultBoard
 from fakes.bureau.faults.hooks import note_error
 from fakes.bureau.faults.middleware import FaultMiddleware
@@ -73,8 +75,8 @@ def create_app(settings: Settings) -> FastAPI:
             ledger.write_quietly([(clocks.SAVE, _anchor(clock))])
             ledger.close()
 
-    app = FastAPI(title="invoice-chaos fake tax bureau (数电票 platform model)", version="1",
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = BureauApp(title="invoice-chaos fake tax bureau (数电票 platform model)", version="1",
+                    lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.ready = False
     app.state.clock = clock
@@ -96,6 +98,9 @@ def create_app(settings: Settings) -> FastAPI:
     # A separate RNG for latency jitter keeps the probability draws reproducible per seed.
     jitter_rng = random.Random(settings.seed + 1)
     app.add_middleware(FaultMiddleware, board=board, log=log, rng_jitter=jitter_rng.random, clock=clock)
+    # The hot path (fastpath.py): the same error and fault middleware, the same jitter draws.
+    faulted = FaultMiddleware(IssueEndpoint(app), board=board, log=log, rng_jitter=jitter_rng.random, clock=clock)
+    app.fast = ServerErrorMiddleware(faulted, handler=app.exception_handlers[Exception], debug=False)
     return app
 
 
@@ -139,7 +144,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         # Never a traceback in a body; the server log keeps it.
-        return error_response(ApiError(500, "INTERNAL_ERROR", f"internal error ({type(exc).__name__})"))
+        return error_response(internal_error(exc))
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import signal
+import socket
 from types import FrameType
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -162,8 +163,14 @@ def run(args: argparse.Namespace) -> int:
     except sqlite3.DatabaseError as exc:
         raise InputError(f"--db {settings.db_path!r} is not a usable bureau ledger: {exc}") from None
 
+    from fakes.bureau import heap
+
     class Server(uvicorn.Server):
         """uvicorn re-raises a caught SIGTERM after its graceful stop; a stop asked for is a success."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            heap.freeze()   # the ledger state is loaded: what exists now lives as long as the process
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             super().handle_exit(sig, frame)
@@ -176,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
     config = uvicorn.Config(create_app(settings), host=args.host, port=port, access_log=False,
                             log_level="warning", lifespan="on")
     server = Server(config)
+    heap.tune()
     try:
         server.run()
     except SystemExit:

@@ -39,6 +39,11 @@ class ApiError(Exception):
         return error_body(self.code, self.message, self.details, self.extra)
 
 
+def internal_error(exc: BaseException) -> ApiError:
+    """The answer to an unexpected exception: its type only, never a traceback in a body."""
+    return ApiError(500, "INTERNAL_ERROR", f"internal error ({type(exc).__name__})")
+
+
 def error_body(
     code: str, message: str, details: Sequence[Problem] = (), extra: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:

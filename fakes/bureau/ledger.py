@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
@@ -56,10 +56,10 @@ MAX_BATCH = 2000
 LOG_FLUSH_S = 0.05  # request-log lines wait at most this long for a batch to ride with
 
 
-@dataclass(frozen=True)
-class InvoiceRow:
+class InvoiceRow(NamedTuple):
     """One invoice to commit. ``record`` is the JSON record without ``status``; ``payload`` the
-    request's JSON text, kept so a repeated request_id can be compared with it (as parsed JSON)."""
+    request's JSON text, kept so a repeated request_id can be compared with it (as parsed JSON).
+    (A named tuple: immutable, and built in a fifth of a frozen dataclass's time, once per issue.)"""
 
     seq: int
     number: str

@@ -76,8 +76,13 @@ def red_record(
     }
 
 
+# One encoder for every record (json.dumps with arguments builds a new one per call); records
+# are trees built here, so the cycle check is skipped.
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def to_json(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return _RECORD_ENCODER.encode(record)
 
 
 def payload_json(payload: Any) -> str:

@@ -12,6 +12,7 @@ restart; nobody waits for them.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import Counter
@@ -50,6 +51,8 @@ _quote = json.encoder.encode_basestring  # the C string encoder behind json.dump
 def _json_text(value: str | None) -> str:
     if value is None:
         return "null"
+    if value.isascii():   # the usual case: nothing to escape for UTF-8
+        return str(_quote(value))
     # Lone surrogates cannot be stored as UTF-8; keep them visible but escaped.
     return str(_quote(value.encode("utf-8", "backslashreplace").decode("utf-8")))
 
@@ -69,6 +72,7 @@ _LQ_COLLECTIONS = {"ranges": "ranges", "uploads": "uploads/{id}", "invoices": "i
                    "red-confirmations": "red-confirmations/{id}"}
 
 
+@functools.lru_cache(maxsize=1024)  # the same few paths come back on every request
 def endpoint_of(method: str, path: str) -> str:
     """The route template of a public path, for counters (``GET /api/v1/invoices/{number}``)."""
     parts = path.rstrip("/").split("/")
@@ -116,8 +120,11 @@ class RequestLog:
             for item in scope[UPLOAD_ITEMS]:  # refused before it was stored: never judged
                 self.ledger.log_request(invoice_line(head, status, error_code, None, item, kinds, None, None))
         self.total += 1
-        counter = self.by_endpoint.setdefault(endpoint_of(scope["method"], scope["path"]), Counter())
-        counter[str(entry.status) if entry.status is not None else "none"] += 1
+        endpoint = endpoint_of(scope["method"], scope["path"])
+        counter = self.by_endpoint.get(endpoint)
+        if counter is None:
+            counter = self.by_endpoint[endpoint] = Counter()
+        counter["none" if entry.status is None else status] += 1
 
     def reset(self) -> None:
         self.total = 0

@@ -46,6 +46,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-scale", type=float, metavar="F",
                    help="stretch (F > 1) or compress (F < 1) every duration of the scenario")
     p.add_argument("--toxiproxy-url", metavar="URL", help="use this Toxiproxy server instead of the embedded one")
+    p.add_argument("--toxiproxy-bin", type=Path, metavar="PATH",
+                   help="local backend: start this toxiproxy-server binary as the run's fault proxy instead of the "
+                        "embedded one")
     p.add_argument("--sut-health-timeout", type=float, metavar="S",
                    help="seconds the SUT may take to answer GET /health after a start (default 30; 90 for an image)")
     p.add_argument("--bureau-listen", default="127.0.0.1:26001", metavar="HOST:PORT",
@@ -64,10 +67,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--repeat {args.repeat}: must be 1 or more")
     if args.sut_health_timeout is not None and not 0 < args.sut_health_timeout <= 3600:
         raise InputError(f"--sut-health-timeout {args.sut_health_timeout}: give seconds, more than 0 and at most 3600")
+    from harness.proxy.original import check_option
+
+    backend = args.backend or ("docker" if args.sut_image else "local")
+    check_option(args.toxiproxy_bin, args.toxiproxy_url, backend)     # before any run directory
     opts = RunOptions(scenario_path=args.scenario, sut=args.sut, sut_cmd=args.sut_cmd, sut_url=args.sut_url,
                       seed=args.seed, out=args.out, time_scale=args.time_scale,
-                      toxiproxy_url=args.toxiproxy_url, bureau_listen=args.bureau_listen,
-                      backend=args.backend or ("docker" if args.sut_image else "local"), sut_image=args.sut_image,
+                      toxiproxy_url=args.toxiproxy_url, toxiproxy_bin=args.toxiproxy_bin,
+                      bureau_listen=args.bureau_listen,
+                      backend=backend, sut_image=args.sut_image,
                       toxiproxy_image=args.toxiproxy_image, pull=args.pull, force=args.force,
                       fail_on_compromised=args.fail_on_compromised, sut_health_timeout_s=args.sut_health_timeout,
                       label=args.label)

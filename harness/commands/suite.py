@@ -25,6 +25,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on-compromised", action="store_true",
                    help="a pass whose figures are in doubt counts as a failure (exit 1)")
     p.add_argument("--toxiproxy-url", metavar="URL", help="use this Toxiproxy server instead of the embedded one")
+    p.add_argument("--toxiproxy-bin", type=Path, metavar="PATH",
+                   help="start this toxiproxy-server binary as each run's fault proxy instead of the embedded one")
     p.add_argument("--sut-health-timeout", type=float, metavar="S",
                    help="seconds the SUT may take to answer GET /health after a start (default 30)")
 
@@ -51,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.aggregate import RunOutcome, counts_line, write_aggregate
     from harness.commands.run import tell
     from harness.outdir import prepare_run_dir
+    from harness.proxy.original import check_option
     from harness.run import RunOptions, main_sync
     from harness.sweep import load_variants
 
+    check_option(args.toxiproxy_bin, args.toxiproxy_url, "local")     # before any run
     files = scenario_files(args.paths)
     # Every file (and every variant of a sweep) is checked before anything runs.
     plan = [(f, v) for f in files for v in load_variants(f, seed=args.seed, time_scale=args.time_scale)]
@@ -67,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{i}/{len(plan)}] {name}", file=sys.stderr)
         opts = RunOptions(scenario_path=f, sut=args.sut, sut_cmd=args.sut_cmd, seed=v.scenario.seed,
                           out=out / name, time_scale=args.time_scale, toxiproxy_url=args.toxiproxy_url,
+                          toxiproxy_bin=args.toxiproxy_bin,
                           fail_on_compromised=args.fail_on_compromised, scenario=v.scenario, variant=v.label,
                           sut_health_timeout_s=args.sut_health_timeout, label=args.label)
         result = main_sync(opts)

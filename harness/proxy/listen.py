@@ -1,7 +1,10 @@
 """The ``listen`` address: parse, resolve and bind it the way Go's ``net.Listen("tcp", …)`` does.
 
 Errors carry Go-like text and status 500, which is what Toxiproxy answers for any bind,
-resolve or parse failure of ``listen``.
+resolve or parse failure of ``listen``. ``resolve`` raises Go's bare address error
+(``address local373: missing port in address``), which is what an update answers (Go's
+``net.ResolveTCPAddr``); a bind (``listen_address``) prefixes it with ``listen tcp: `` as
+``net.Listen`` does, on create, populate and enable.
 """
 
 from __future__ import annotations
@@ -47,23 +50,52 @@ def split_host_port(listen: str) -> tuple[str, str]:
     return host, port
 
 
+# Go's own table, used where /etc/services does not name a port.
+GO_SERVICES = {"domain": 53, "ftp": 21, "ftps": 990, "gopher": 70, "http": 80, "imap2": 143,
+               "imap3": 220, "imaps": 993, "pop3": 110, "pop3s": 995, "smtp": 25,
+               "submissions": 465, "ssh": 22, "telnet": 23}
+
+
+def parse_port(text: str) -> int:
+    """Go's port parsing: empty is 0, one leading sign is allowed, anything else that is not
+    a number is a service name (``/etc/services``); the result must lie in 0-65535."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if text and not (digits.isascii() and digits.isdigit()):
+        try:
+            return socket.getservbyname(text.lower(), "tcp")
+        except OSError:
+            if text.lower() in GO_SERVICES:
+                return GO_SERVICES[text.lower()]
+            raise ApiError(f"address tcp/{text}: unknown port", 500) from None
+    port = -int(digits or 0) if text[:1] == "-" else int(digits or 0)
+    if not 0 <= port <= 65535:
+        raise ApiError(f"address {text}: invalid port", 500)
+    return port
+
+
 async def resolve(listen: str) -> Address:
     """Resolve ``listen`` to the address a bind would use (first IPv4 address of a name)."""
     if listen == "":
         return Address("::", 0, wildcard=True)      # Go: all interfaces, an ephemeral port
     host, port_text = split_host_port(listen)
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise ApiError(f"listen tcp: address {port_text}: invalid port", 500)
-    port = int(port_text)
+    port = parse_port(port_text)
     if host in ("", "0.0.0.0", "::"):
         return Address("::", port, wildcard=True)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise ApiError(f"listen tcp: lookup {host}: no such host", 500) from None
+        raise ApiError(f"lookup {host}: no such host", 500) from None
     v4 = [i for i in infos if i[0] == socket.AF_INET]
     chosen = (v4 or infos)[0]
     return Address(str(chosen[4][0]), port)
+
+
+async def listen_address(listen: str) -> Address:
+    """``resolve`` for a bind: its errors read ``listen tcp: …``, as Go's ``net.Listen`` says."""
+    try:
+        return await resolve(listen)
+    except ApiError as exc:
+        raise ApiError(f"listen tcp: {exc.message}", exc.status) from None
 
 
 def bind(addr: Address, backlog: int = 1024) -> socket.socket:

@@ -55,7 +55,7 @@ class Proxy:
         """Bind the stored listen address (ApiError 500 on failure) and accept connections."""
         if self.server is not None:
             return
-        requested = await addr.resolve(self.listen)
+        requested = await addr.listen_address(self.listen)
         sock = addr.bind(requested)
         try:
             self.server = await self.loop.create_server(lambda: ClientSide(self), sock=sock)

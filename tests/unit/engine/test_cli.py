@@ -42,3 +42,21 @@ def test_every_command_has_help_with_an_example():
         sub = cli(name, "--help")
         assert sub.returncode == 0, name
         assert "example:" in sub.stdout and "invoice-chaos" in sub.stdout, name
+
+
+def test_toxiproxy_bin_errors_exit_2_before_any_run(tmp_path):
+    out = tmp_path / "r"
+    missing = tmp_path / "toxiproxy-server"
+    proc = cli("run", "scenarios/smoke.yaml", "--toxiproxy-bin", str(missing), "--out", str(out))
+    assert proc.returncode == 2 and f"--toxiproxy-bin {missing}: no such file" in proc.stderr
+    missing.write_text("#!/bin/sh\n")
+    proc = cli("suite", "scenarios/smoke.yaml", "--toxiproxy-bin", str(missing), "--out", str(out))
+    assert proc.returncode == 2 and "not executable" in proc.stderr
+    missing.chmod(0o755)
+    proc = cli("run", "scenarios/smoke.yaml", "--toxiproxy-bin", str(missing), "--toxiproxy-url",
+               "http://127.0.0.1:9", "--out", str(out))
+    assert proc.returncode == 2 and "give one" in proc.stderr
+    proc = cli("run", "scenarios/smoke.yaml", "--toxiproxy-bin", str(missing), "--backend", "docker",
+               "--out", str(out))
+    assert proc.returncode == 2 and "--toxiproxy-image" in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()

@@ -1,16 +1,30 @@
-"""Fixtures for the embedded proxy tests: a server in a thread, upstream servers, a raw client."""
+"""Fixtures for the proxy behaviour tests: the server under test, upstream servers, a raw client.
+
+``server`` is parametrized: every test that uses it (or ``api``) runs against the embedded
+server in a thread (``[embedded]``) and against the original Toxiproxy binary
+(``[toxiproxy]``), so the embedded proxy is held against the original on every change. The
+binary is ``$INVOICE_CHAOS_TOXIPROXY_BIN``, else ``../shared/toxiproxy/toxiproxy-server``
+next to the checkout; without it the ``[toxiproxy]`` cases skip and say why. Where the two
+differ on purpose, a test asserts each server's own behaviour (``server.original``) and the
+difference is listed in docs/proxy.md.
+"""
 
 from __future__ import annotations
 
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from harness.proxy import EmbeddedServer
+from harness.proxy.original import OriginalServer, locate
+
+CHECKOUT = Path(__file__).resolve().parents[3]
 
 
 class Upstream:
@@ -89,14 +103,40 @@ class Api:
         return dict(resp.json())
 
 
-@pytest.fixture
-def server() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(seed=42) as srv:
-        yield srv
+@dataclass(frozen=True)
+class ServerUnderTest:
+    kind: str           # "embedded" or "toxiproxy"
+    url: str
+
+    @property
+    def original(self) -> bool:
+        """True for the original Toxiproxy (assert its behaviour where it differs on purpose)."""
+        return self.kind == "toxiproxy"
+
+    @property
+    def host(self) -> str:
+        return self.url.split("//", 1)[1].rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+
+@pytest.fixture(params=["embedded", "toxiproxy"])
+def server(request: pytest.FixtureRequest) -> Iterator[ServerUnderTest]:
+    if request.param == "embedded":
+        with EmbeddedServer(seed=42) as srv:
+            yield ServerUnderTest("embedded", srv.url)
+        return
+    binary, why = locate(CHECKOUT)
+    if binary is None:
+        pytest.skip(why)
+    with OriginalServer(binary) as original:
+        yield ServerUnderTest("toxiproxy", original.url)
 
 
 @pytest.fixture
-def api(server: EmbeddedServer) -> Api:
+def api(server: ServerUnderTest) -> Api:
     return Api(server.url)
 
 

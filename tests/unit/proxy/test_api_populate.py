@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import Api, Upstream
+from .conftest import Api, ServerUnderTest, Upstream
 
 
 def test_populate_creates_and_preserves_existing(api: Api, echo_server: Upstream) -> None:
@@ -32,16 +32,21 @@ def test_populate_bad_entry_keeps_earlier_ones(api: Api, echo_server: Upstream) 
     assert resp.headers["Content-Type"] == "application/json"
     assert not resp.content.endswith(b"\n")
     body = json.loads(resp.content)
-    assert body["error"] == "address local373: missing port in address" and body["status"] == 500
+    assert body["error"] == "listen tcp: address local373: missing port in address"
+    assert body["status"] == 500
     assert [p["name"] for p in body["proxies"]] == ["one"]
     assert sorted(api("GET", "/proxies").json()) == ["one"]
 
 
-def test_populate_validation_creates_nothing(api: Api) -> None:
+def test_populate_validation_creates_nothing(api: Api, server: ServerUnderTest) -> None:
     resp = api("POST", "/populate", [{"name": "a", "upstream": "x:1"}, {"upstream": "x:1"}])
     assert resp.status_code == 400
     assert resp.json() == {"error": "missing required field: name at proxy 2", "status": 400,
                            "proxies": None}
     assert api("GET", "/proxies").json() == {}
     assert api("POST", "/populate", {"name": "a"}).status_code == 400
-    assert api("POST", "/populate", []).json() == {"proxies": []}
+    # Divergence (docs/proxy.md): Toxiproxy answers an empty array with null, which the Ruby
+    # client cannot iterate; the embedded server answers [].
+    empty = api("POST", "/populate", [])
+    assert empty.status_code == 201
+    assert empty.json() == {"proxies": None if server.original else []}

@@ -56,8 +56,42 @@ def test_create_errors(api: Api, echo_server: Upstream) -> None:
     assert dup.status_code == 409 and error_of(dup)["error"] == "proxy already exists"
     bad = api("POST", "/proxies", {"name": "b", "upstream": "x:1", "listen": "local373"})
     assert bad.status_code == 500
-    assert error_of(bad)["error"] == "address local373: missing port in address"
+    assert error_of(bad)["error"] == "listen tcp: address local373: missing port in address"
     assert "b" not in api("GET", "/proxies").json()
+
+
+@pytest.mark.parametrize(("listen", "error"), [
+    ("local373", "address local373: missing port in address"),
+    ("[::1", "address [::1: missing ']' in address"),
+    ("a:b:c", "address a:b:c: too many colons in address"),
+    ("[::1]x", "address [::1]x: missing port in address"),
+    ("127.0.0.1:abc", "address tcp/abc: unknown port"),        # not a number: a service name
+    ("127.0.0.1: 80", "address tcp/ 80: unknown port"),
+    ("127.0.0.1:-1", "address -1: invalid port"),
+    ("127.0.0.1:65536", "address 65536: invalid port"),
+])
+def test_bad_listen_is_500_with_go_text(api: Api, echo_server: Upstream, listen: str, error: str) -> None:
+    """A bind (create, populate) says ``listen tcp: …`` as Go's net.Listen does; an update
+    resolves the address first (net.ResolveTCPAddr) and answers the bare error."""
+    resp = api("POST", "/proxies", {"name": "b", "upstream": echo_server.address, "listen": listen})
+    assert resp.status_code == 500
+    assert error_of(resp) == {"error": f"listen tcp: {error}", "status": 500}
+    populate = api("POST", "/populate", [{"name": "b", "upstream": echo_server.address, "listen": listen}])
+    assert populate.status_code == 500 and populate.json()["error"] == f"listen tcp: {error}"
+    api.proxy("p", echo_server.address)
+    update = api("PATCH", "/proxies/p", {"listen": listen})
+    assert update.status_code == 500 and error_of(update)["error"] == error
+    assert api("GET", "/proxies/p").json()["enabled"] is True      # nothing changed
+
+
+@pytest.mark.parametrize(("listen", "shown"), [
+    ("127.0.0.1:", r"127\.0\.0\.1:\d+"), ("127.0.0.1:+0", r"127\.0\.0\.1:\d+"), (":", r"\[::\]:\d+")])
+def test_empty_or_signed_zero_port_is_ephemeral(api: Api, echo_server: Upstream, listen: str,
+                                                 shown: str) -> None:
+    resp = api("POST", "/proxies", {"name": "e", "upstream": echo_server.address, "listen": listen})
+    assert resp.status_code == 201, resp.text
+    bound = resp.json()["listen"]
+    assert re.fullmatch(shown, bound) and not bound.endswith(":0")
 
 
 def test_keys_case_insensitive_and_html_escaped(api: Api) -> None:

@@ -15,7 +15,7 @@ from harness.faults.base import FaultSpec
 from harness.faults.network import NetworkInjector, ToxiproxyClient
 from harness.proxy import EmbeddedServer
 
-from .conftest import Api, Upstream, connect, recv_exactly
+from .conftest import Api, ServerUnderTest, Upstream, connect, recv_exactly
 from .timing import assert_timed
 
 
@@ -55,7 +55,7 @@ def test_check_names_params_and_values() -> None:
                                 "limit_data", "down", "partial"}
 
 
-def test_adapter_and_raw_client_agree(server: EmbeddedServer, api: Api,
+def test_adapter_and_raw_client_agree(server: ServerUnderTest, api: Api,
                                       echo_server: Upstream) -> None:
     via_adapter = api.proxy("bureau-link", echo_server.address)
     via_raw = api.proxy("raw", echo_server.address)
@@ -88,7 +88,7 @@ def test_adapter_and_raw_client_agree(server: EmbeddedServer, api: Api,
      [("limit_data", "upstream", {"bytes": 1000}), ("limit_data", "downstream", {"bytes": 1000})]),
     ("jitter", {"jitter_ms": 20}, [("latency", "downstream", {"latency": 0, "jitter": 20})]),
 ])
-def test_each_kind_maps_to_toxics(server: EmbeddedServer, api: Api, echo_server: Upstream,
+def test_each_kind_maps_to_toxics(server: ServerUnderTest, api: Api, echo_server: Upstream,
                                   kind: str, params: dict[str, Any],
                                   expected: list[tuple[str, str, dict[str, int]]]) -> None:
     api.proxy("bureau-link", echo_server.address)
@@ -100,7 +100,7 @@ def test_each_kind_maps_to_toxics(server: EmbeddedServer, api: Api, echo_server:
     assert api("GET", "/proxies/bureau-link/toxics").json() == []
 
 
-def test_partial_outage_sets_toxicity(server: EmbeddedServer, api: Api,
+def test_partial_outage_sets_toxicity(server: ServerUnderTest, api: Api,
                                       echo_server: Upstream) -> None:
     api.proxy("bureau-link", echo_server.address)
     asyncio.run(NetworkInjector().apply(spec("partial", toxicity=0.3), Ctx(server.url)))
@@ -108,7 +108,7 @@ def test_partial_outage_sets_toxicity(server: EmbeddedServer, api: Api,
     assert toxic["type"] == "reset_peer" and toxic["toxicity"] == 0.3
 
 
-def test_client_update_errors_and_per_instance_address(server: EmbeddedServer,
+def test_client_update_errors_and_per_instance_address(server: ServerUnderTest,
                                                        echo_server: Upstream) -> None:
     client = ToxiproxyClient(server.url)
     with EmbeddedServer() as other:
@@ -151,7 +151,7 @@ def test_deadline_and_unreachable_map_to_fault_error() -> None:
         ToxiproxyClient("ftp://x")
 
 
-def test_apply_rejects_bad_spec_and_cleans_up_half_faults(server: EmbeddedServer, api: Api,
+def test_apply_rejects_bad_spec_and_cleans_up_half_faults(server: ServerUnderTest, api: Api,
                                                           echo_server: Upstream) -> None:
     with pytest.raises(FaultError, match="params.ms"):
         asyncio.run(NetworkInjector().apply(spec("latency"), Ctx(server.url)))
@@ -159,7 +159,7 @@ def test_apply_rejects_bad_spec_and_cleans_up_half_faults(server: EmbeddedServer
         asyncio.run(NetworkInjector().apply(spec("latency", ms=1, stream="both"), Ctx(server.url)))
 
 
-def test_partial_outage_resets_a_share_of_connections(server: EmbeddedServer, api: Api,
+def test_partial_outage_resets_a_share_of_connections(server: ServerUnderTest, api: Api,
                                                       echo_server: Upstream) -> None:
     port = api.proxy("bureau-link", echo_server.address)
     revert = asyncio.run(NetworkInjector().apply(spec("partial", toxicity=0.5), Ctx(server.url)))

@@ -11,13 +11,12 @@ import pytest
 
 from harness.faults.base import FaultSpec
 from harness.faults.network import NetworkInjector, ToxiproxyClient
-from harness.proxy import EmbeddedServer
 
-from .conftest import Upstream, connect, recv_exactly
+from .conftest import ServerUnderTest, Upstream, connect, recv_exactly
 from .timing import assert_timed
 
 
-def test_relay_and_latency_and_down(server: EmbeddedServer, echo_server: Upstream) -> None:
+def test_relay_and_latency_and_down(server: ServerUnderTest, echo_server: Upstream) -> None:
     client = ToxiproxyClient(server.url)
     assert client.version() == "2.12.0"
     listen = client.create_proxy("bureau", "127.0.0.1:0", echo_server.address)
@@ -57,7 +56,7 @@ class Ctx:
         raise NotImplementedError
 
 
-def test_injector_down_then_revert(server: EmbeddedServer, echo_server: Upstream) -> None:
+def test_injector_down_then_revert(server: ServerUnderTest, echo_server: Upstream) -> None:
     client = ToxiproxyClient(server.url)
     port = int(client.create_proxy("bureau", "127.0.0.1:0", echo_server.address).rsplit(":", 1)[1])
     injector = NetworkInjector()

@@ -10,16 +10,15 @@ from toxiproxy import Toxiproxy
 from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import NotFound, ProxyExists
 
-from harness.proxy import EmbeddedServer
 
-from .conftest import Upstream
+from .conftest import ServerUnderTest, Upstream
 
 
 @pytest.fixture
-def toxiproxy(server: EmbeddedServer) -> Iterator[Toxiproxy]:
+def toxiproxy(server: ServerUnderTest) -> Iterator[Toxiproxy]:
     saved = (APIConsumer.host, APIConsumer.port)
     client = Toxiproxy()
-    client.update_api_consumer(server.server.host, server.server.port)
+    client.update_api_consumer(server.host, server.port)
     try:
         yield client
     finally:
